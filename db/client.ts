@@ -1,0 +1,177 @@
+/**
+ * The one place the PlanetScale driver is built. Everything else talks to the narrow `Db`
+ * interface, so tests change the URL (or the in-process fetch), never the interface.
+ */
+import { cast as defaultCast, Client, DatabaseError } from "@planetscale/database";
+import type { Connection, Field } from "@planetscale/database";
+
+/** Argument list of one statement: positional `?` values or named `:name` values. */
+export type SqlArgs = unknown[] | Record<string, unknown>;
+
+/** What one statement returns, with rows typed by the caller. */
+export interface QueryResult<T> {
+  rows: T[];
+  rowsAffected: number;
+  insertId: string;
+}
+
+/** Something that runs one statement: the pool-less client or a transaction's connection. */
+export interface Queryable {
+  execute<T = Record<string, unknown>>(sql: string, args?: SqlArgs): Promise<QueryResult<T>>;
+}
+
+/** The database as the rest of the code sees it. */
+export interface Db extends Queryable {
+  /** Runs `fn` in one transaction on one session; a throw rolls back and is rethrown unchanged. */
+  transaction<R>(fn: (tx: Queryable) => Promise<R>): Promise<R>;
+  /** Statements sent by this process (each is one HTTP round trip in production). */
+  roundTrips(): number;
+}
+
+/** The database could not be reached or did not answer in time (rendered as 503). */
+export class DbUnavailableError extends Error {
+  override name = "DbUnavailableError";
+}
+
+/** Options of `createDb`. */
+export interface DbOptions {
+  /** `http://user:pass@host:port` (plain HTTP, local endpoint) or `mysql://user:pass@host` (https). */
+  url: string;
+  /** A custom fetch, e.g. the in-process endpoint handler. */
+  fetch?: typeof fetch;
+  /** Per-request timeout; the driver itself has none. */
+  timeoutMs?: number;
+}
+
+/**
+ * Casts rows the way the code expects them: DECIMAL and 64-bit integers as numbers (money and
+ * counts are well inside 2^53), DATETIME/TIMESTAMP as ISO-8601 UTC strings with `Z`, DATE as
+ * `YYYY-MM-DD`, JSON parsed; everything else as the driver does (TINYINT(1) stays 0/1).
+ */
+export function castValue(field: Field, value: unknown): unknown {
+  if (value === null || value === undefined) return null;
+  switch (field.type) {
+    case "DECIMAL":
+    case "INT64":
+    case "UINT64": {
+      const n = Number(value as string);
+      return Number.isFinite(n) ? n : value;
+    }
+    case "DATETIME":
+    case "TIMESTAMP": {
+      const s = String(defaultCast(field, value as string));
+      return s.startsWith("0000")
+        ? null
+        : `${s.replace(" ", "T")}${s.includes(".") ? "" : ".000"}Z`;
+    }
+    case "DATE":
+      return String(defaultCast(field, value as string));
+    default:
+      return defaultCast(field, value as string);
+  }
+}
+
+/** Builds the one driver client and wraps it in the `Db` interface. */
+export function createDb(opts: DbOptions): Db {
+  const timeoutMs = opts.timeoutMs ?? 8000;
+  const baseFetch = opts.fetch ?? fetch;
+  const boundedFetch: typeof fetch = (input, init) =>
+    baseFetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+  const client = new Client({ url: opts.url, fetch: boundedFetch, cast: castValue });
+  let trips = 0;
+
+  async function run<T>(
+    target: Client | Connection,
+    sql: string,
+    args?: SqlArgs,
+  ): Promise<QueryResult<T>> {
+    trips++;
+    try {
+      const r = await target.execute(sql, args as never);
+      return {
+        rows: r.rows as T[],
+        rowsAffected: r.rowsAffected,
+        insertId: r.insertId,
+      };
+    } catch (err) {
+      throw translateError(err);
+    }
+  }
+
+  return {
+    execute: (sql, args) => run(client, sql, args),
+    async transaction(fn) {
+      const conn = client.connection();
+      await run(conn, "BEGIN");
+      const tx: Queryable = { execute: (sql, args) => run(conn, sql, args) };
+      let result;
+      try {
+        result = await fn(tx);
+      } catch (err) {
+        // A failing ROLLBACK must not hide the error that caused it (driver issue, STACK-NOTES 3.2).
+        await run(conn, "ROLLBACK").catch(() => {});
+        throw err;
+      }
+      await run(conn, "COMMIT");
+      return result;
+    },
+    roundTrips: () => trips,
+  };
+}
+
+/** Turns transport failures into `DbUnavailableError`; SQL errors stay `DatabaseError`. */
+function translateError(err: unknown): unknown {
+  if (err instanceof DatabaseError) {
+    if (err.status === 401 || err.status >= 500) {
+      return new DbUnavailableError(`database refused the request (HTTP ${err.status})`);
+    }
+    return err;
+  }
+  if (err instanceof Error) {
+    const name = err.name;
+    if (
+      name === "TimeoutError" || name === "AbortError" || name === "TypeError" ||
+      name === "UnknownError" || /fetch|connect|network/i.test(err.message)
+    ) {
+      return new DbUnavailableError(`database unreachable: ${err.message}`);
+    }
+  }
+  return err;
+}
+
+/** MySQL error number carried in a driver error message (`... (errno 1062) ...`), if any. */
+export function sqlErrno(err: unknown): number | null {
+  if (!(err instanceof DatabaseError)) return null;
+  const m = /\(errno (\d+)\)/.exec(err.message);
+  return m ? Number(m[1]) : null;
+}
+
+/** True when a statement failed on a unique key. */
+export function isDuplicateKey(err: unknown): boolean {
+  return sqlErrno(err) === 1062;
+}
+
+/** Converts a TINYINT(1) value to a boolean. */
+export function bool(v: unknown): boolean {
+  return v === 1 || v === true || v === "1";
+}
+
+/** Converts a nullable numeric column to number | null. */
+export function num(v: unknown): number | null {
+  if (v === null || v === undefined) return null;
+  const n = typeof v === "number" ? v : Number(v);
+  return Number.isFinite(n) ? n : null;
+}
+
+/** Parses a JSON column that MariaDB may deliver as text (computed JSON) or the driver as object. */
+export function json<T = unknown>(v: unknown): T | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v === "string") {
+    try {
+      return JSON.parse(v) as T;
+    } catch {
+      return null;
+    }
+  }
+  return v as T;
+}

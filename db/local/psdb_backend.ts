@@ -1,0 +1,195 @@
+/**
+ * The MySQL/MariaDB side of the endpoint: one bounded mysql2 pool per database, optional
+ * CREATE DATABASE on first use, per-connection session setup matching PlanetScale's defaults.
+ * @module
+ */
+import mysql from "mysql2/promise";
+import type { Pool, PoolConnection, PoolOptions } from "mysql2/promise";
+
+/** Where the endpoint's MySQL/MariaDB server is and who to log in as. */
+export interface PsdbBackend {
+  socketPath?: string;
+  host?: string;
+  port?: number;
+  user: string;
+  password?: string;
+}
+
+/** Logger signature shared by the endpoint modules. */
+export type PsdbLog = (
+  level: "debug" | "info" | "warn" | "error",
+  msg: string,
+  fields?: Record<string, unknown>,
+) => void;
+
+// PlanetScale runs in UTC with MySQL 8's default strict sql_mode (STACK-NOTES §3.8.12, V15).
+// Never NO_BACKSLASH_ESCAPES or ANSI_QUOTES: the driver's client-side escaping relies on both off.
+const SESSION_INIT = "SET NAMES utf8mb4 COLLATE utf8mb4_unicode_ci, time_zone = '+00:00', " +
+  "sql_mode = 'ONLY_FULL_GROUP_BY,STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE," +
+  "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'";
+
+/** Raised when a connection could not be had in time or the queue is full. */
+export class BackendBusyError extends Error {
+  override name = "BackendBusyError";
+}
+
+/** Raised when the database named by the username does not exist (and may not be created). */
+export class UnknownDatabaseError extends Error {
+  override name = "UnknownDatabaseError";
+}
+
+/** Owns the pools; hands out initialised connections. */
+export class Backends {
+  #pools = new Map<string, Promise<Pool>>();
+  #initialised = new WeakSet<object>();
+  #pending = new Set<Promise<unknown>>();
+  #closed = false;
+
+  /** opts.poolLimit and opts.queueLimit bound each database's pool. */
+  constructor(
+    private readonly opts: {
+      backend: PsdbBackend;
+      poolLimit: number;
+      queueLimit: number;
+      createDatabases: boolean;
+      log: PsdbLog;
+    },
+  ) {}
+
+  #connOptions(database?: string): PoolOptions {
+    const b = this.opts.backend;
+    return {
+      ...(b.socketPath
+        ? { socketPath: b.socketPath }
+        : { host: b.host ?? "127.0.0.1", port: b.port ?? 3306 }),
+      user: b.user,
+      password: b.password,
+      database,
+      charset: "utf8mb4_unicode_ci",
+      supportBigNumbers: true,
+      bigNumberStrings: true,
+      multipleStatements: false, // one statement per call, like PlanetScale
+      connectTimeout: 5_000,
+      enableKeepAlive: true,
+    };
+  }
+
+  #createPool(db: string): Promise<Pool> {
+    return (async () => {
+      if (this.opts.createDatabases) {
+        const admin = await mysql.createConnection(this.#connOptions());
+        try {
+          // db matched ^[A-Za-z0-9_]{1,64}$ before reaching here, so quoting is enough.
+          await admin.query(
+            `CREATE DATABASE IF NOT EXISTS \`${db}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`,
+          );
+        } finally {
+          await admin.end().catch(() => {});
+        }
+      }
+      const pool = mysql.createPool({
+        ...this.#connOptions(db),
+        connectionLimit: this.opts.poolLimit,
+        maxIdle: this.opts.poolLimit, // equal to the limit: no idle-reaper timer
+        queueLimit: this.opts.queueLimit,
+        waitForConnections: true,
+      });
+      this.opts.log("info", "psdb.pool_created", { database: db, limit: this.opts.poolLimit });
+      return pool;
+    })();
+  }
+
+  #pool(db: string): Promise<Pool> {
+    let p = this.#pools.get(db);
+    if (!p) {
+      p = this.#createPool(db);
+      this.#pools.set(db, p);
+      // A failed creation (backend down) must not be cached forever.
+      p.catch(() => this.#pools.delete(db));
+    }
+    return p;
+  }
+
+  /** Borrows an initialised connection for db, waiting at most timeoutMs. */
+  async acquire(db: string, timeoutMs: number): Promise<PoolConnection> {
+    if (this.#closed) throw new BackendBusyError("endpoint is shutting down");
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let timedOut = false;
+    const got = this.#pool(db).then((pool) => pool.getConnection());
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        timedOut = true;
+        reject(new BackendBusyError(`no backend connection for ${db} within ${timeoutMs} ms`));
+      }, timeoutMs);
+    });
+    let conn: PoolConnection;
+    try {
+      conn = await Promise.race([got, timeout]);
+    } catch (err) {
+      // The waiter stays queued inside mysql2; hand its connection straight back when it arrives.
+      if (timedOut) got.then((c) => c.release(), () => {});
+      throw translateAcquireError(err);
+    } finally {
+      clearTimeout(timer);
+    }
+    const core = conn.connection as unknown as object;
+    if (!this.#initialised.has(core)) {
+      try {
+        await conn.query(SESSION_INIT);
+      } catch (err) {
+        conn.destroy();
+        throw err;
+      }
+      this.#initialised.add(core);
+    }
+    return conn;
+  }
+
+  /** Returns a clean connection to its pool, or destroys one whose session state was changed. */
+  release(conn: PoolConnection, tainted: boolean): void {
+    if (tainted) conn.destroy();
+    else conn.release();
+  }
+
+  /** Destroys a connection whose statement overran, and kills its server thread so the query stops. */
+  abandon(conn: PoolConnection): void {
+    const threadId = conn.threadId;
+    conn.destroy();
+    const p = (async () => {
+      const admin = await mysql.createConnection({ ...this.#connOptions(), connectTimeout: 2_000 });
+      try {
+        await admin.query(`KILL ${Number(threadId)}`);
+      } finally {
+        await admin.end().catch(() => {});
+      }
+    })().catch((err) => {
+      // 1094 "Unknown thread id": the server already noticed the closed socket.
+      if ((err as { errno?: number }).errno !== 1094) {
+        this.opts.log("warn", "psdb.kill_failed", { threadId, error: String(err) });
+      }
+    });
+    this.#pending.add(p);
+    p.finally(() => this.#pending.delete(p));
+  }
+
+  /** Ends every pool after pending kills finish. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.allSettled([...this.#pending]);
+    const pools = await Promise.allSettled([...this.#pools.values()]);
+    this.#pools.clear();
+    await Promise.allSettled(
+      pools.map((p) => p.status === "fulfilled" ? p.value.end() : undefined),
+    );
+  }
+}
+
+function translateAcquireError(err: unknown): unknown {
+  if (err instanceof BackendBusyError) return err;
+  const e = err as { errno?: number; message?: string };
+  if (e.errno === 1049) return new UnknownDatabaseError(e.message ?? "unknown database");
+  if (e.message === "Queue limit reached.") {
+    return new BackendBusyError("too many requests waiting for a backend connection");
+  }
+  return err;
+}

@@ -1,0 +1,74 @@
+/**
+ * Typed HTTP errors and their one JSON rendering: `{error: <human message>, code: <stable code>}`
+ * plus optional extra fields. The dashboards display `error`; programs match `code`.
+ */
+
+/** An error that becomes an HTTP response with this status and body. */
+export class HttpError extends Error {
+  override name = "HttpError";
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly extra: Record<string, unknown> = {},
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+/** 400: the request is malformed or breaks a rule. */
+export class BadRequestError extends HttpError {
+  constructor(message: string, code = "bad_request", extra: Record<string, unknown> = {}) {
+    super(400, code, message, extra);
+  }
+}
+
+/** 401: no credential, or one that is not valid. */
+export class UnauthorizedError extends HttpError {
+  constructor(message: string, code = "unauthorized", extra: Record<string, unknown> = {}) {
+    super(401, code, message, extra, { "WWW-Authenticate": 'Bearer error="invalid_token"' });
+  }
+}
+
+/** 403: a valid credential that may not do this. */
+export class ForbiddenError extends HttpError {
+  constructor(message: string, code = "forbidden", extra: Record<string, unknown> = {}) {
+    super(403, code, message, extra);
+  }
+}
+
+/** 404: missing, or not the caller's (ids of other tenants never leak as 403). */
+export class NotFoundError extends HttpError {
+  constructor(message = "Not found", code = "not_found", extra: Record<string, unknown> = {}) {
+    super(404, code, message, extra);
+  }
+}
+
+/** 409: conflicts with the current state. */
+export class ConflictError extends HttpError {
+  constructor(message: string, code = "conflict", extra: Record<string, unknown> = {}) {
+    super(409, code, message, extra);
+  }
+}
+
+/** 410: the route existed in the predecessor and is deliberately gone. */
+export class GoneError extends HttpError {
+  constructor(message: string, code = "gone", extra: Record<string, unknown> = {}) {
+    super(410, code, message, extra);
+  }
+}
+
+/** 429: too many attempts. */
+export class TooManyRequestsError extends HttpError {
+  constructor(message: string, retryAfterSeconds: number, extra: Record<string, unknown> = {}) {
+    super(429, "rate_limited", message, extra, { "Retry-After": String(retryAfterSeconds) });
+  }
+}
+
+/** 503: a dependency (the database) is unavailable; the client should retry. */
+export class UnavailableError extends HttpError {
+  constructor(message: string, retryAfterSeconds = 5) {
+    super(503, "unavailable", message, {}, { "Retry-After": String(retryAfterSeconds) });
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * Request id and one JSON log line per request (request id, method, path, route, status,
+ * duration, principal). The id is taken from a sane incoming X-Request-Id or generated, and
+ * echoed back so an operator can follow one request across the logs.
+ */
+import type { MiddlewareHandler } from "hono";
+import { routePath } from "hono/route";
+import type { AppDeps, AppEnv } from "../_app.ts";
+
+const SANE_ID = /^[\w\-=.:]{1,128}$/;
+
+/** Middleware: sets deps, request id and a request-scoped logger, then logs the outcome. */
+export function requestContext(deps: AppDeps): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const started = performance.now();
+    const incoming = c.req.header("x-request-id");
+    const requestId = incoming && SANE_ID.test(incoming) ? incoming : crypto.randomUUID();
+    c.set("deps", deps);
+    c.set("requestId", requestId);
+    c.set("log", deps.log.child({ requestId }));
+    c.header("X-Request-Id", requestId);
+    try {
+      await next();
+    } finally {
+      const status = c.res.status;
+      const fields = {
+        method: c.req.method,
+        path: c.req.path,
+        route: safeRoute(c),
+        status,
+        durationMs: Math.round((performance.now() - started) * 100) / 100,
+      };
+      const log = c.get("log");
+      if (status >= 500) log.error("request", fields);
+      else if (c.req.path === "/health") log.debug("request", fields);
+      else log.info("request", fields);
+    }
+  };
+}
+
+function safeRoute(c: Parameters<MiddlewareHandler<AppEnv>>[0]): string | undefined {
+  try {
+    return routePath(c);
+  } catch {
+    return undefined;
+  }
+}

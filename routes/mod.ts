@@ -1,0 +1,94 @@
+/**
+ * createApp(deps): the whole HTTP surface. Middleware order: request context (id, log) -> CORS
+ * -> body limit -> empty JSON bodies as {} -> routes (literal paths before parameter paths,
+ * CONTRACT T-29) -> one error translator.
+ */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { cors } from "hono/cors";
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import { Scalar } from "@scalar/hono-api-reference";
+import { DatabaseError } from "@planetscale/database";
+import type { AppDeps, AppEnv } from "./_app.ts";
+import { createRouter } from "./_app.ts";
+import { HttpError } from "./_errors.ts";
+import { requestContext } from "./_middleware/request_log.ts";
+import { emptyJsonBody } from "./_middleware/empty_json.ts";
+import { registerHealth } from "./health.ts";
+import { DbUnavailableError, isDuplicateKey } from "../db/client.ts";
+import { VERSION } from "../core/version.ts";
+import { registerAreas } from "./areas.ts";
+
+/** Builds the application on the given dependencies (used by main.ts and every test). */
+export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
+  const app = createRouter();
+  app.use("*", requestContext(deps));
+  const origins = deps.config.CORS_ORIGINS.split(",").map((s) => s.trim()).filter(Boolean);
+  app.use(
+    "/api/*",
+    cors({
+      origin: origins.includes("*") ? "*" : origins,
+      allowMethods: ["GET", "POST", "PUT", "DELETE", "OPTIONS"],
+      allowHeaders: ["Content-Type", "Authorization", "X-Request-Id"],
+      exposeHeaders: ["X-Request-Id", "Retry-After", "Content-Disposition"],
+      maxAge: 600,
+    }),
+  );
+  app.use(
+    "/api/*",
+    bodyLimit({
+      maxSize: deps.config.MAX_BODY_BYTES,
+      onError: (c) =>
+        c.json({ error: "Request body too large", code: "payload_too_large" }, 413),
+    }),
+  );
+  app.use("/api/*", emptyJsonBody());
+
+  registerHealth(app);
+  registerAreas(app);
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+    type: "http",
+    scheme: "bearer",
+    description:
+      "Client token (agents and the client dashboard) or the admin credential (ADMIN_TOKEN or an admin JWT).",
+  });
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "spot-optimizer control plane",
+      version: VERSION,
+      description:
+        "API of the spot-optimizer server: agent v4.0.0 endpoints, client dashboard and admin routes. Each operation's `x-auth` names the credential it needs.",
+    },
+  });
+  app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "spot-optimizer API" }));
+
+  app.notFound((c) => c.json({ error: "Not found", code: "route_not_found" }, 404));
+  app.onError((err, c) => {
+    const log = c.get("log") ?? deps.log;
+    if (err instanceof HttpError) {
+      for (const [k, v] of Object.entries(err.headers)) c.header(k, v);
+      return c.json(
+        { error: err.message, code: err.code, ...err.extra },
+        err.status as 400,
+      );
+    }
+    if (err instanceof HTTPException) {
+      const status = err.status;
+      const message = status === 400 ? "Malformed JSON in request body" : err.message;
+      return c.json({ error: message || "Bad request", code: "bad_request" }, status);
+    }
+    if (err instanceof DbUnavailableError) {
+      log.error("database unavailable", { error: err });
+      c.header("Retry-After", "5");
+      return c.json({ error: "Database unavailable, retry shortly", code: "unavailable" }, 503);
+    }
+    if (err instanceof DatabaseError && isDuplicateKey(err)) {
+      return c.json({ error: "Conflicts with an existing record", code: "conflict" }, 409);
+    }
+    log.error("unhandled error", { error: err, stack: err instanceof Error ? err.stack : undefined });
+    return c.json({ error: "Internal server error", code: "internal" }, 500);
+  });
+  return app;
+}
