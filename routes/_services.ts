@@ -39,7 +39,8 @@ export function createServices(config: Config, log: Logger, instanceName?: strin
   return {
     keys: tokenKeysFromConfig(config),
     authCache: createAuthCache<ClientPrincipal>({
-      ttlMs: config.AUTH_CACHE_TTL * 1000,
+      // AUTH_CACHE_TTL=0 disables caching: entries expire after 1 ms, i.e. before any reuse.
+      ttlMs: Math.max(1, config.AUTH_CACHE_TTL * 1000),
       maxEntries: 100_000,
     }),
     validateLimiter: createRateLimiter({

@@ -1,0 +1,71 @@
+/**
+ * `deno task client:create --name N [--email E] [--json]`: creates a client and prints its id and
+ * token (the only time the token is shown). Without --email a unique placeholder address is stored.
+ */
+import { parseArgs } from "node:util";
+import { ConfigError } from "../config.ts";
+import { HttpError } from "../routes/_errors.ts";
+import { createClientAccount } from "../routes/admin/client_accounts.ts";
+import { cliActorId, loadCliConfig, openCliDeps } from "./_env.ts";
+
+const USAGE = "usage: deno task client:create --name <name> [--email <email>] [--json]";
+
+async function main(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      name: { type: "string" },
+      email: { type: "string" },
+      json: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const name = values.name?.trim();
+  if (!name) {
+    console.error(USAGE);
+    return 2;
+  }
+  const deps = await openCliDeps(await loadCliConfig());
+  try {
+    const { client, token } = await createClientAccount(deps, { name, email: values.email }, {
+      type: "cli",
+      id: cliActorId(),
+    });
+    if (values.json) {
+      console.log(JSON.stringify({ id: client.id, name: client.name, email: client.email, token }));
+    } else {
+      console.log(`client created: ${client.name}`);
+      console.log(`  id:    ${client.id}`);
+      console.log(`  email: ${client.email}`);
+      console.log(`  token: ${token}`);
+      console.log("The token is shown only now; put it in the agents' agent.env (CLIENT_TOKEN).");
+    }
+    return 0;
+  } catch (err) {
+    if (err instanceof HttpError) {
+      console.error(`error: ${err.message}`);
+      return 1;
+    }
+    throw err;
+  } finally {
+    await deps.close();
+  }
+}
+
+if (import.meta.main) {
+  try {
+    Deno.exit(await main(Deno.args));
+  } catch (err) {
+    console.error(
+      err instanceof ConfigError
+        ? err.message
+        : `error: ${err instanceof Error ? err.message : err}`,
+    );
+    Deno.exit(err instanceof ConfigError ? 2 : 1);
+  }
+}

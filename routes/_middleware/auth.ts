@@ -1,0 +1,223 @@
+/**
+ * Authentication: client tokens (jose-verified JWTs, or opaque tokens of older installations
+ * looked up by SHA-256) and the admin credential (ADMIN_TOKEN or an admin JWT). A verified client
+ * token is cached in-process for AUTH_CACHE_TTL seconds so agent hot paths need no database round
+ * trip for auth. No token is logged or stored in clear: logs carry a fingerprint at most.
+ */
+import type { MiddlewareHandler } from "hono";
+import { getConnInfo } from "hono/deno";
+import { decodeJwt } from "jose";
+import type {
+  AppContext,
+  AppDeps,
+  AppEnv,
+  AppServices,
+  AuthKind,
+  ClientPrincipal,
+  Principal,
+} from "../_app.ts";
+import {
+  constantTimeEqual,
+  extractBearer,
+  hashOpaqueToken,
+  looksLikeJwt,
+  TokenError,
+  verifyToken,
+} from "../../core/tokens.ts";
+import { findClientById, findClientByTokenHash } from "../../db/clients.ts";
+import type { ClientRecord } from "../../db/clients.ts";
+import { insertSystemEvent } from "../../db/events.ts";
+import { ForbiddenError, UnauthorizedError } from "../_errors.ts";
+
+/** Why a token was refused; `status` 401 or 403, `code` stable, `message` human. */
+export class AuthFailure extends Error {
+  override name = "AuthFailure";
+  constructor(
+    readonly status: 401 | 403,
+    readonly code: string,
+    message: string,
+    /** The client the token names, when that is known for sure (revoked, inactive). */
+    readonly clientId: string | null = null,
+  ) {
+    super(message);
+  }
+}
+
+/** Options of `authenticate`. */
+export interface AuthOptions {
+  /** Registration only: the token may also arrive as the JSON body field `client_token`. */
+  bodyToken?: boolean;
+}
+
+/** Middleware requiring the credential `kind` (never `none`). */
+export function authenticate(kind: AuthKind, opts: AuthOptions = {}): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const deps = c.get("deps");
+    let token = extractBearer(c.req.header("authorization"));
+    if (!token && opts.bodyToken) token = await bodyToken(() => c.req.json());
+    if (!token) {
+      const what = kind === "admin" ? "admin credential" : "client token";
+      throw new UnauthorizedError(`Missing ${what}`, "missing_token");
+    }
+    let principal: Principal;
+    try {
+      principal = await resolvePrincipal(deps, token);
+    } catch (err) {
+      if (!(err instanceof AuthFailure)) throw err;
+      await recordAuthFailure(deps, c.get("requestId"), err, c.req.path);
+      if (err.status === 403) throw new ForbiddenError(err.message, err.code);
+      throw new UnauthorizedError(err.message, err.code);
+    }
+    if (kind === "admin" && principal.kind !== "admin") {
+      throw new ForbiddenError("This route requires the admin credential", "admin_required");
+    }
+    if (kind === "agent" && principal.kind !== "client") {
+      throw new ForbiddenError("This route requires a client token", "client_token_required");
+    }
+    c.set("principal", principal);
+    c.set(
+      "log",
+      c.get("log").child(
+        principal.kind === "client"
+          ? { clientId: principal.clientId }
+          : { admin: principal.subject },
+      ),
+    );
+    await next();
+  };
+}
+
+async function bodyToken(read: () => Promise<unknown>): Promise<string | null> {
+  try {
+    const body = await read();
+    const t = body && typeof body === "object"
+      ? (body as Record<string, unknown>).client_token
+      : null;
+    return typeof t === "string" ? extractBearer(t) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Resolves a presented token to a principal, or throws `AuthFailure`. Client principals are
+ * cached per token hash; admin credentials need no database at all.
+ */
+export async function resolvePrincipal(deps: AppDeps, token: string): Promise<Principal> {
+  const { services, config, clock, db } = deps;
+  const now = clock();
+  const hash = await hashOpaqueToken(token);
+  const cached = services.authCache.get(hash, now.getTime());
+  if (cached) return cached;
+  const generation = services.authCache.generation();
+
+  let client: ClientRecord | null;
+  let version: number | null = null;
+  let expiresAtMs: number | null = null;
+  if (looksLikeJwt(token)) {
+    let verified;
+    try {
+      verified = await verifyToken(services.keys, token, now);
+    } catch (err) {
+      if (err instanceof TokenError && err.code === "expired") {
+        throw new AuthFailure(401, "token_expired", "Client token expired");
+      }
+      throw new AuthFailure(401, "invalid_token", "Invalid client token");
+    }
+    if (verified.kind === "admin") return { kind: "admin", subject: verified.subject };
+    client = await findClientById(db, verified.clientId);
+    version = verified.version;
+    const exp = decodeJwt(token).exp;
+    if (typeof exp === "number") expiresAtMs = exp * 1000;
+  } else {
+    if (config.ADMIN_TOKEN && constantTimeEqual(token, config.ADMIN_TOKEN)) {
+      return { kind: "admin", subject: "admin-token" };
+    }
+    client = await findClientByTokenHash(db, hash);
+  }
+  if (!client) throw new AuthFailure(401, "invalid_token", "Invalid client token");
+  if (version !== null && version !== client.tokenVersion) {
+    throw new AuthFailure(
+      401,
+      "token_revoked",
+      "Client token was revoked (regenerated)",
+      client.id,
+    );
+  }
+  if (!client.isActive || client.status !== "active") {
+    throw new AuthFailure(403, "client_inactive", "Client account is not active", client.id);
+  }
+  const principal: ClientPrincipal = {
+    kind: "client",
+    clientId: client.id,
+    clientName: client.name,
+    clientEmail: client.email,
+    tokenHash: hash,
+  };
+  // A cached entry must not outlive the token's own expiry.
+  const outlivesToken = expiresAtMs !== null &&
+    expiresAtMs - now.getTime() < config.AUTH_CACHE_TTL * 1000;
+  // A regenerate/delete that ran while we were looking up must not be undone by this set.
+  if (!outlivesToken && services.authCache.generation() === generation) {
+    services.authCache.set(hash, principal, now.getTime());
+  }
+  return principal;
+}
+
+/** Drops every cached token of a client (after regenerate or delete). */
+export function forgetClientTokens(deps: AppDeps, clientId: string): void {
+  deps.services.authCache.deleteWhere((p) => p.clientId === clientId);
+}
+
+/**
+ * The caller's address: the first X-Forwarded-For entry (set by the reverse proxy), else the
+ * connection's remote address, else "unknown" (in-process requests in tests have neither).
+ */
+export function sourceAddress(c: AppContext): string {
+  const forwarded = c.req.header("x-forwarded-for")?.split(",")[0]?.trim();
+  if (forwarded) return forwarded.slice(0, 64);
+  try {
+    const address = getConnInfo(c).remote.address;
+    if (address) return address;
+  } catch {
+    // No connection info (app.request in tests, or a non-Deno adapter).
+  }
+  return "unknown";
+}
+
+// One auth_failed event per minute per code and route is enough to see an attack without letting
+// a flood of bad tokens turn into a flood of database writes. Kept per app instance.
+const recentFailures = new WeakMap<AppServices, Map<string, number>>();
+
+/** True at most once per minute for `key` on this app instance (throttles event writes). */
+export function firstInMinute(deps: AppDeps, key: string): boolean {
+  let seen = recentFailures.get(deps.services);
+  if (!seen) {
+    seen = new Map();
+    recentFailures.set(deps.services, seen);
+  }
+  const now = deps.clock().getTime();
+  const last = seen.get(key);
+  if (last !== undefined && now - last >= 0 && now - last < 60_000) return false;
+  if (seen.size > 1000) seen.clear();
+  seen.set(key, now);
+  return true;
+}
+
+async function recordAuthFailure(
+  deps: AppDeps,
+  requestId: string,
+  err: AuthFailure,
+  path: string,
+): Promise<void> {
+  if (!firstInMinute(deps, `auth:${err.code}:${path}`)) return;
+  deps.log.warn("auth failed", { requestId, code: err.code, path });
+  await insertSystemEvent(deps.db, {
+    type: "auth_failed",
+    severity: "warning",
+    clientId: err.clientId,
+    message: `Authentication failed (${err.code}) on ${path}`,
+    metadata: { code: err.code, path },
+    requestId,
+  }).catch((e) => deps.log.error("could not record auth failure", { error: e }));
+}
