@@ -7,9 +7,10 @@ import { runClaimed } from "./_runner.ts";
 import { staleAgentsJob } from "./stale_agents.ts";
 import { dailySavingsJob } from "./daily_savings.ts";
 import { cleanupMetricsJob } from "./cleanup_metrics.ts";
+import { expireCommandsJob } from "./expire_commands.ts";
 
 /** Every scheduled job of the server. */
-export const JOBS: JobDef[] = [staleAgentsJob, dailySavingsJob, cleanupMetricsJob];
+export const JOBS: JobDef[] = [staleAgentsJob, dailySavingsJob, cleanupMetricsJob, expireCommandsJob];
 
 /** A cron expression that fires at least once per slot of `periodSeconds`. */
 export function cronFor(periodSeconds: number): string {

@@ -1,0 +1,159 @@
+/**
+ * E04 GET /api/agents/{agent_id}/pending-commands (one statement when nothing is pending; a
+ * pending command is delivered once, bound to the agent's current instance, T-04/T-06),
+ * and E05 POST .../commands/{command_id}/executed (idempotent).
+ */
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { z } from "@hono/zod-openapi";
+import type { AppContext, AppEnv } from "../_app.ts";
+import { defineRoute, principalOf } from "../_app.ts";
+import { NotFoundError } from "../_errors.ts";
+import type { CommandRecord } from "../../db/commands.ts";
+import { completeCommand, findCommandForAgent } from "../../db/commands.ts";
+import { expirePendingCommand, markDelivered, pollCommand } from "../../db/commands.ts";
+import { insertSystemEvent } from "../../db/events.ts";
+import {
+  AgentIdParam,
+  CommandIdParams,
+  ErrorBody,
+  ExecutedBody,
+  known,
+  PendingCommand,
+  PendingCommandsResponse,
+  SuccessBody,
+} from "./schemas.ts";
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { "application/json": { schema } },
+});
+
+const pendingRoute = defineRoute("agent", {
+  method: "get",
+  path: "/api/agents/{agent_id}/pending-commands",
+  tags: ["agent"],
+  summary: "Commands for the agent to run (E04)",
+  description:
+    "A bare array, priority DESC then age. A command is returned by exactly one poll (it becomes `delivered`); a disabled or deleted agent gets [].",
+  request: { params: AgentIdParam },
+  responses: {
+    200: json(PendingCommandsResponse, "Commands"),
+    404: json(ErrorBody, "Not this client's agent"),
+  },
+});
+
+const executedRoute = defineRoute("agent", {
+  method: "post",
+  path: "/api/agents/{agent_id}/commands/{command_id}/executed",
+  tags: ["agent"],
+  summary: "The agent ran a command (E05)",
+  description:
+    "Idempotent: a repeated call, or one after the command was closed otherwise, changes nothing.",
+  request: {
+    params: CommandIdParams,
+    body: { required: true, content: { "application/json": { schema: ExecutedBody } } },
+  },
+  responses: {
+    200: json(SuccessBody, "Recorded"),
+    404: json(ErrorBody, "Not this agent's command"),
+  },
+});
+
+/** The wire form of a command (T-04: string id, spot|ondemand, pool `<type>.<az>`). */
+export function commandItem(c: CommandRecord): z.infer<typeof PendingCommand> {
+  return {
+    id: c.id,
+    agent_id: c.agentId,
+    instance_id: c.instanceId,
+    target_mode: c.targetMode,
+    target_pool_id: c.targetPoolId,
+    priority: c.priority,
+    terminate_wait_seconds: c.terminateWaitSeconds,
+    created_at: c.createdAt,
+  };
+}
+
+function clientOf(c: AppContext): string {
+  const p = principalOf(c);
+  return p.kind === "client" ? p.clientId : "";
+}
+
+/** The caller's address: first X-Forwarded-For hop, X-Real-IP, or the socket peer. */
+function callerIp(c: AppContext): string | null {
+  const fwd = c.req.header("x-forwarded-for")?.split(",")[0]?.trim();
+  if (fwd) return fwd;
+  const real = c.req.header("x-real-ip")?.trim();
+  if (real) return real;
+  const env = c.env as { remoteAddr?: { hostname?: string } } | undefined;
+  return env?.remoteAddr?.hostname ?? null;
+}
+
+/** Registers E04 and E05. */
+export function registerCommandRoutes(app: OpenAPIHono<AppEnv>): void {
+  app.openapi(pendingRoute, async (c) => {
+    const { db, clock, config } = c.get("deps");
+    const agentId = c.req.valid("param").agent_id;
+    const clientId = clientOf(c);
+    const poll = await pollCommand(db, { clientId, agentId });
+    if (!poll) throw new NotFoundError("Agent not found", "agent_not_found");
+    const cmd = poll.command;
+    if (!cmd || cmd.status !== "pending" || !poll.agentEnabled || poll.agentStatus === "deleted") {
+      return c.json([], 200);
+    }
+    const now = clock();
+    if (cmd.expiresAt && Date.parse(cmd.expiresAt) <= now.getTime()) {
+      if (await expirePendingCommand(db, { commandId: cmd.id, now })) {
+        await insertSystemEvent(db, {
+          type: "command_expired",
+          severity: "warning",
+          clientId,
+          agentId,
+          message: `Command ${cmd.id} expired: never picked up`,
+          metadata: { command_id: cmd.id, previous_status: "pending" },
+          requestId: c.get("requestId"),
+        });
+      }
+      return c.json([], 200);
+    }
+    const won = await markDelivered(db, {
+      commandId: cmd.id,
+      instanceId: poll.agentInstanceId,
+      ip: callerIp(c),
+      now,
+      deliveryTimeoutSeconds: config.COMMAND_DELIVERY_TIMEOUT,
+    });
+    return c.json(won ? [commandItem(cmd)] : [], 200);
+  });
+
+  app.openapi(executedRoute, async (c) => {
+    const { agent_id, command_id } = c.req.valid("param");
+    const body = c.req.valid("json");
+    await markExecuted(c, { agentId: agent_id, commandId: command_id, ...body });
+    return c.json({ success: true as const }, 200);
+  });
+}
+
+async function markExecuted(
+  c: AppContext,
+  opts: { agentId: string; commandId: string; success?: boolean | null; message?: string | null },
+): Promise<void> {
+  const { db, clock } = c.get("deps");
+  const clientId = clientOf(c);
+  const success = opts.success ?? true;
+  const closed = await db.transaction((tx) =>
+    completeCommand(tx, {
+      commandId: opts.commandId,
+      agentId: opts.agentId,
+      clientId,
+      success,
+      message: known(opts.message, 1024) ?? (success ? "Switch completed" : "Switch failed"),
+      source: "executed",
+      now: clock(),
+    })
+  );
+  if (closed) return;
+  // Nothing open: a retry or a command closed by the registration/switch report is fine, an
+  // unknown or foreign id is not.
+  const existing = await findCommandForAgent(db, { clientId, ...opts });
+  if (!existing) throw new NotFoundError("Command not found", "command_not_found");
+}

@@ -1,0 +1,77 @@
+/**
+ * E01 POST /api/agents/register. Never a 4xx for a legitimate agent (T-01, T-02, T-32): null,
+ * "unknown" and unknown fields are accepted; the work is one transaction (_registration.ts),
+ * retried once when two first registrations of one logical agent race.
+ */
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { z } from "@hono/zod-openapi";
+import type { AppEnv } from "../_app.ts";
+import { defineRoute, principalOf } from "../_app.ts";
+import { isDuplicateKey, sqlErrno } from "../../db/client.ts";
+import type { AgentRegistrationFields } from "../../db/agent_writes.ts";
+import type { Answer } from "./_registration.ts";
+import { registerInTx } from "./_registration.ts";
+import { ErrorBody, known, poolOf, RegisterBody, RegisterResponse, storedMode } from "./schemas.ts";
+
+const route = defineRoute("agent", {
+  method: "post",
+  path: "/api/agents/register",
+  tags: ["agent"],
+  summary: "Register an agent instance (E01)",
+  description:
+    'Accepts null, "unknown" and unknown extra fields. A switched-away, retired or deleted instance gets 200 with config.enabled false, so it stays quiet instead of exiting.',
+  request: { body: { required: true, content: { "application/json": { schema: RegisterBody } } } },
+  responses: {
+    200: {
+      description: "Registered",
+      content: { "application/json": { schema: RegisterResponse } },
+    },
+    400: { description: "No instance_id", content: { "application/json": { schema: ErrorBody } } },
+    401: {
+      description: "Missing or invalid token",
+      content: { "application/json": { schema: ErrorBody } },
+    },
+  },
+}, { bodyToken: true });
+
+/** Registers E01. */
+export function registerRegisterRoute(app: OpenAPIHono<AppEnv>): void {
+  app.openapi(route, async (c) => {
+    const p = principalOf(c);
+    const clientId = p.kind === "client" ? p.clientId : "";
+    const body = c.req.valid("json");
+    const fields = normalize(body);
+    const logical = known(body.logical_agent_id) ?? fields.instanceId;
+    const deps = c.get("deps");
+    const ctx = { deps, clientId, logical, fields, requestId: c.get("requestId") };
+    let answer: Answer;
+    try {
+      answer = await deps.db.transaction((tx) => registerInTx(tx, ctx));
+    } catch (err) {
+      // Two first registrations of one logical agent raced (uk_client_logical) or deadlocked:
+      // the retry finds the row the other one wrote.
+      if (!isDuplicateKey(err) && sqlErrno(err) !== 1213) throw err;
+      answer = await deps.db.transaction((tx) => registerInTx(tx, ctx));
+    }
+    return c.json(answer, 200);
+  });
+}
+
+function normalize(b: z.infer<typeof RegisterBody>): AgentRegistrationFields {
+  const mode = storedMode(b.mode) ?? "ondemand";
+  const instanceType = known(b.instance_type, 64);
+  const az = known(b.az, 32);
+  return {
+    hostname: known(b.hostname),
+    instanceId: b.instance_id,
+    instanceType,
+    region: known(b.region, 32) ?? "us-east-1",
+    az,
+    amiId: known(b.ami_id, 64),
+    privateIp: known(b.private_ip, 45),
+    publicIp: known(b.public_ip, 45),
+    mode,
+    poolId: poolOf(mode, instanceType, az),
+    agentVersion: known(b.agent_version, 32),
+  };
+}
