@@ -13,6 +13,7 @@ import { createServices } from "./routes/_services.ts";
 import type { AppDeps } from "./routes/_app.ts";
 import { registerJobs } from "./jobs/mod.ts";
 import { devSecrets, seedDemo } from "./db/local/dev.ts";
+import { evaluateAfterPricingReport } from "./routes/agent/engine_hook.ts";
 import type { LocalStack } from "./db/local/stack.ts";
 
 const dev = Deno.args.includes("--dev");
@@ -48,6 +49,8 @@ async function main(): Promise<void> {
   log.info("schema ready", { version: migrated.schemaVersion, created: migrated.createdTables.length });
 
   const services = createServices(config, log);
+  // The decision engine runs after every stored pricing report, off the agent's request path.
+  services.onPricingReport = evaluateAfterPricingReport;
   const deps: AppDeps = { db, config, clock: systemClock, log, services };
   if (dev) await seedDemo(deps);
   const app = createApp(deps);

@@ -38,6 +38,8 @@ export interface StoredPool {
 
 /** The instance as a pricing report (or an E24 body) describes it. */
 export interface ReportedInstance {
+  /** The reporting EC2 instance (the old one reports too while a switch is under way). */
+  instanceId?: string | null;
   mode: InstanceMode | null;
   poolId: string | null;
   instanceType: string | null;
