@@ -8,9 +8,11 @@ import { staleAgentsJob } from "./stale_agents.ts";
 import { dailySavingsJob } from "./daily_savings.ts";
 import { cleanupMetricsJob } from "./cleanup_metrics.ts";
 import { expireCommandsJob } from "./expire_commands.ts";
+import { poolRiskJob } from "./pool_risk.ts";
+import { replicaCostsJob } from "./replica_costs.ts";
 
 /** Every scheduled job of the server. */
-export const JOBS: JobDef[] = [staleAgentsJob, dailySavingsJob, cleanupMetricsJob, expireCommandsJob];
+export const JOBS: JobDef[] = [staleAgentsJob, dailySavingsJob, cleanupMetricsJob, expireCommandsJob, poolRiskJob, replicaCostsJob];
 
 /** A cron expression that fires at least once per slot of `periodSeconds`. */
 export function cronFor(periodSeconds: number): string {

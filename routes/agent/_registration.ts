@@ -27,7 +27,7 @@ import {
   retireInstance,
   upsertPrimaryInstance,
 } from "../../db/instances.ts";
-import { onInstanceRegistered } from "../../db/replicas.ts";
+import { findAgentOfReplicaInstance, onInstanceRegistered } from "../../db/replicas.ts";
 import { moveSegment, supersedeOpenSegment } from "../../db/segments.ts";
 import { recordSwitchFromRegistration } from "../../db/switches.ts";
 import type { RegisterResponse } from "./schemas.ts";
@@ -114,8 +114,12 @@ export async function registerInTx(tx: Queryable, ctx: RegistrationCtx): Promise
     // The installer default (logical id = instance id): continue the agent whose delivered
     // command this new instance fulfils, if exactly one matches (T-02).
     const ids = await findSwitchingAgentsByTarget(tx, { clientId, ...fields });
-    if (ids.length === 1) {
-      agent = await findAgentForClient(tx, { clientId, agentId: ids[0], forUpdate: true });
+    // An emergency replica reported by an agent continues that agent the same way.
+    const replicaOf = ids.length === 1
+      ? ids[0]
+      : await findAgentOfReplicaInstance(tx, { clientId, instanceId: fields.instanceId });
+    if (replicaOf) {
+      agent = await findAgentForClient(tx, { clientId, agentId: replicaOf, forUpdate: true });
       relink = agent !== null;
     }
   }
