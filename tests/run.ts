@@ -51,7 +51,7 @@ async function pump(
   }
 }
 
-async function main(args: string[]): Promise<number> {
+async function main(args: string[]): Promise<{ code: number; line?: string }> {
   await ensureMariaDbInstalled(log);
   const tmp = await Deno.makeTempDir({ prefix: "spot-test-db-" });
   let server: MariaDbServer | undefined;
@@ -67,7 +67,7 @@ async function main(args: string[]): Promise<number> {
   Deno.addSignalListener("SIGTERM", onSignal);
   try {
     server = await startMariaDb({ dataDir: `${tmp}/data`, log });
-    if (interrupted) return 130;
+    if (interrupted) return { code: 130 };
     const env: Record<string, string> = {
       TEST_MYSQL_SOCKET: server.socketPath,
       TEST_MYSQL_USER: server.user,
@@ -92,10 +92,10 @@ async function main(args: string[]): Promise<number> {
       console.error(
         `[tests/run] error: could not find Deno's test summary (deno test exited ${code})`,
       );
-      return code === 0 ? 1 : code;
+      return { code: code === 0 ? 1 : code };
     }
-    console.log(`${summary.passed} passed, ${summary.failed} failed`);
-    return code;
+    // Printed by the caller after cleanup, so that it is the very last line of the run.
+    return { code, line: `${summary.passed} passed, ${summary.failed} failed` };
   } finally {
     Deno.removeSignalListener("SIGINT", onSignal);
     Deno.removeSignalListener("SIGTERM", onSignal);
@@ -105,12 +105,13 @@ async function main(args: string[]): Promise<number> {
 }
 
 if (import.meta.main) {
-  let code: number;
+  let result: { code: number; line?: string };
   try {
-    code = await main(Deno.args);
+    result = await main(Deno.args);
   } catch (err) {
     console.error(`[tests/run] error: ${err instanceof Error ? err.message : err}`);
-    code = 1;
+    result = { code: 1 };
   }
-  Deno.exit(code);
+  if (result.line) console.log(result.line);
+  Deno.exit(result.code);
 }

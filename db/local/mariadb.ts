@@ -112,24 +112,45 @@ function makeServer(
   return { ...base, stop };
 }
 
+/** A private tmpdir beside the data dir: /tmp is shared, and a dir inside would show as a database. */
+async function privateTmpDir(dataDir: string): Promise<string> {
+  const dir = `${dataDir}.tmp`;
+  await Deno.mkdir(dir, { recursive: true });
+  return dir;
+}
+
 async function initDataDir(installDb: string, dataDir: string, log: Log): Promise<void> {
   log(`mariadb: initialising ${dataDir}`);
   const args = [
     "--no-defaults",
     `--datadir=${dataDir}`,
+    `--tmpdir=${await privateTmpDir(dataDir)}`, // passed through to the bootstrap server
     "--auth-root-authentication-method=normal",
     "--skip-test-db",
   ];
   // mariadbd refuses to run as root unless told to; install-db runs it internally.
   if (Deno.uid() === 0) args.push("--user=root");
-  const res = await run(installDb, args);
-  if (!res.ok) throw new Error(`${installDb} failed for ${dataDir}:\n${tail(res.output)}`);
+  for (let attempt = 1;; attempt++) {
+    const res = await run(installDb, args);
+    if (res.ok) return;
+    if (attempt >= 2) throw new Error(`${installDb} failed for ${dataDir}:\n${tail(res.output)}`);
+    log(`mariadb: initialisation failed, retrying once:\n${tail(res.output, 3)}`);
+    // Start from an empty dir again (keeping the lock we hold).
+    for await (const e of Deno.readDir(dataDir)) {
+      if (e.name !== ".launcher.lock") {
+        await Deno.remove(`${dataDir}/${e.name}`, { recursive: true });
+      }
+    }
+  }
 }
 
-function serverArgs(o: { dataDir: string; socketPath: string; port: number; errLog: string }) {
+function serverArgs(
+  o: { dataDir: string; tmpDir: string; socketPath: string; port: number; errLog: string },
+) {
   const args = [
     "--no-defaults", // must come first: ignore /etc/mysql so the system instance is never involved
     `--datadir=${o.dataDir}`,
+    `--tmpdir=${o.tmpDir}`,
     `--socket=${o.socketPath}`,
     `--pid-file=${o.dataDir}/mariadbd.pid`,
     `--port=${o.port}`,
@@ -183,7 +204,7 @@ async function reuseRunning(dataDir: string, log: Log): Promise<MariaDbServer | 
 
 function launch(
   server: string,
-  o: { dataDir: string; socketPath: string; port: number; errLog: string },
+  o: { dataDir: string; tmpDir: string; socketPath: string; port: number; errLog: string },
 ): { child: Deno.ChildProcess; exited: () => boolean } {
   const child = new Deno.Command(server, {
     args: serverArgs(o),
@@ -198,7 +219,7 @@ function launch(
   return { child, exited: () => done };
 }
 
-/** Starts (or reuses) a private MariaDB on dataDir, initialising it first when empty. */
+/** Starts (or reuses) a private MariaDB on dataDir (initialised when empty; tmpdir `${dataDir}.tmp`). */
 export async function startMariaDb(
   opts: { dataDir: string; port?: number; log?: Log },
 ): Promise<MariaDbServer> {
@@ -217,12 +238,13 @@ export async function startMariaDb(
 
   const socketPath = await socketPathFor(dataDir);
   const errLog = `${dataDir}/mariadbd.err`;
+  const tmpDir = await privateTmpDir(dataDir);
   const fixedPort = opts.port && opts.port > 0 ? opts.port : undefined;
   for (let attempt = 1;; attempt++) {
     const port = fixedPort ?? freePort();
     const logStart = await Deno.stat(errLog).then((s) => s.size, () => 0);
     await Deno.remove(socketPath).catch(() => {});
-    const { child, exited } = launch(server, { dataDir, socketPath, port, errLog });
+    const { child, exited } = launch(server, { dataDir, tmpDir, socketPath, port, errLog });
     const deadline = Date.now() + READY_TIMEOUT_MS;
     let ready = false;
     while (!exited() && Date.now() < deadline) {

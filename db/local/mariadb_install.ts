@@ -78,7 +78,8 @@ export async function ensureMariaDbInstalled(log: Log = () => {}): Promise<void>
   }
   // policy-rc.d exiting 101 tells invoke-rc.d not to start the packaged service during install.
   const policy = "/usr/sbin/policy-rc.d";
-  const ownPolicy = !(await isExecutable(policy));
+  // Never overwrite (or later delete) a policy file that someone else put there.
+  const ownPolicy = !(await Deno.lstat(policy).then(() => true, () => false));
   if (ownPolicy) await Deno.writeTextFile(policy, "#!/bin/sh\nexit 101\n", { mode: 0o755 });
   try {
     const env = { DEBIAN_FRONTEND: "noninteractive" };

@@ -208,14 +208,15 @@ export class Executor {
     }
     // Timed out or broken: the connection's state is unknown, so it is destroyed, never reused. A
     // pinned transaction dies with it; the session keeps inTransaction so its next statement fails.
-    this.o.backends.abandon(conn);
+    const timedOut = (err as { code?: string }).code === "PROTOCOL_SEQUENCE_TIMEOUT";
+    this.o.backends.abandon(conn, timedOut);
     const session = sessionJson(s.id, db, pinned);
-    const code = (err as { code?: string }).code;
-    if (code === "PROTOCOL_SEQUENCE_TIMEOUT") {
+    if (timedOut) {
       this.o.log("warn", "psdb.query_timeout", {
         database: db,
         timeoutMs: this.o.queryTimeoutMs,
-        sql: f.query.slice(0, 60),
+        // Only the leading keyword above debug level: SQL text can carry values.
+        verb: /^\s*(\w+)/.exec(f.query)?.[1]?.toUpperCase(),
       });
       return errorReply(
         200,

@@ -212,3 +212,19 @@ Deno.test("psdb wire: JSON columns are found through CHECK constraints and refre
     await conn.end();
   }
 });
+
+Deno.test("psdb wire: computed JSON follows MariaDB's metadata (JSON_EXTRACT json, JSON_UNQUOTE text)", async () => {
+  await using s = setup();
+  const client = new Client({
+    url: `http://${DB}:${PASSWORD}@psdb.invalid`,
+    fetch: inProcessFetch(s.handler),
+  });
+  const r = await client.execute(
+    `SELECT JSON_EXTRACT('{"a":{"b":1}}', '$.a') AS ex, JSON_UNQUOTE(JSON_EXTRACT('{"a":"x"}', '$.a')) AS uq,
+      JSON_OBJECT('k', 1) AS obj, JSON_EXTRACT('{"a":1}', '$.missing') AS miss`,
+  );
+  // As on MySQL/PlanetScale, JSON-returning functions arrive as JSON; JSON_UNQUOTE is text.
+  assert.equal(r.types.ex, "JSON");
+  assert.equal(r.types.obj, "JSON");
+  assert.deepEqual(r.rows, [{ ex: { b: 1 }, uq: "x", obj: { k: 1 }, miss: null }]);
+});

@@ -356,6 +356,13 @@ Deno.test("psdb: protocol round trip over real HTTP (Deno.serve)", async () => {
     assert.deepEqual(n, { n: "1" });
     const bad = new Client({ url: `http://${DB}:wrong@127.0.0.1:${port}` });
     await rejectsWith(bad.execute("SELECT 1"), (e) => assert.equal(e.status, 401));
+    const big = await fetch(`http://127.0.0.1:${port}/psdb.v1alpha1.Database/Execute`, {
+      method: "POST",
+      headers: { authorization: `Basic ${btoa(`${DB}:${PASSWORD}`)}` },
+      body: JSON.stringify({ query: `SELECT '${"y".repeat((1 << 20) + 10)}'`, session: null }),
+    });
+    assert.equal(big.status, 413);
+    assert.equal((await big.json()).error.code, "resource_exhausted");
     const nf = await fetch(`http://127.0.0.1:${port}/elsewhere`, { method: "POST" });
     assert.equal(nf.status, 404);
     await nf.body?.cancel();
