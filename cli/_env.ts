@@ -9,6 +9,7 @@ import type { Config } from "../config.ts";
 import { createLogger, systemClock } from "../core/log.ts";
 import type { Logger } from "../core/log.ts";
 import { createDb } from "../db/client.ts";
+import type { Db } from "../db/client.ts";
 import { migrate } from "../db/migrate.ts";
 import { devSecrets } from "../db/local/dev.ts";
 import type { LocalStack } from "../db/local/stack.ts";
@@ -47,30 +48,44 @@ export function cliActorId(): string {
   return `cli:${Deno.env.get("USER") ?? Deno.env.get("LOGNAME") ?? "unknown"}`;
 }
 
+/** An open database for a CLI command, and how to let go of it. */
+export interface CliDb {
+  db: Db;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens DATABASE_URL, or the local stack under .data/ when it is unset. A MariaDB that
+ * `deno task dev` runs is reused and keeps running after the command.
+ */
+export async function openCliDb(config: Config, log: Logger): Promise<CliDb> {
+  if (config.DATABASE_URL) {
+    const db = createDb({ url: config.DATABASE_URL, timeoutMs: config.DB_TIMEOUT_MS });
+    return { db, close: () => Promise.resolve() };
+  }
+  const { ensureMariaDbInstalled } = await import("../db/local/mariadb.ts");
+  const { startLocalStack } = await import("../db/local/stack.ts");
+  const dataDir = `${Deno.cwd()}/${DATA_DIR}/mariadb`;
+  const launcher = `${dataDir}/launcher.json`;
+  const before = await Deno.readTextFile(launcher).catch(() => null);
+  await ensureMariaDbInstalled((m) => log.info(m));
+  const stack: LocalStack = await startLocalStack({
+    dataDir,
+    log: (m) => log.debug(m),
+    timeoutMs: config.DB_TIMEOUT_MS,
+  });
+  const startedHere = before === null ||
+    before !== await Deno.readTextFile(launcher).catch(() => null);
+  return {
+    db: stack.open("spot_optimizer"),
+    close: () => startedHere ? stack.stop() : stack.handler.close(),
+  };
+}
+
 /** Opens the database (migrated) and builds the app dependencies for a CLI command. */
 export async function openCliDeps(config: Config): Promise<CliDeps> {
   const log = cliLogger(config);
-  let stack: LocalStack | null = null;
-  let startedHere = false;
-  let db;
-  if (config.DATABASE_URL) {
-    db = createDb({ url: config.DATABASE_URL, timeoutMs: config.DB_TIMEOUT_MS });
-  } else {
-    const { ensureMariaDbInstalled } = await import("../db/local/mariadb.ts");
-    const { startLocalStack } = await import("../db/local/stack.ts");
-    const dataDir = `${Deno.cwd()}/${DATA_DIR}/mariadb`;
-    const launcher = `${dataDir}/launcher.json`;
-    const before = await Deno.readTextFile(launcher).catch(() => null);
-    await ensureMariaDbInstalled((m) => log.info(m));
-    stack = await startLocalStack({
-      dataDir,
-      log: (m) => log.debug(m),
-      timeoutMs: config.DB_TIMEOUT_MS,
-    });
-    // A server that `deno task dev` runs is reused and must keep running after this command.
-    startedHere = before === null || before !== await Deno.readTextFile(launcher).catch(() => null);
-    db = stack.open("spot_optimizer");
-  }
+  const { db, close } = await openCliDb(config, log);
   await migrate(db, { log: (m) => log.info(m) });
   const services = createServices(config, log, `cli-${Deno.pid}`);
   return {
@@ -81,9 +96,7 @@ export async function openCliDeps(config: Config): Promise<CliDeps> {
     services,
     async close() {
       await services.background.drain();
-      if (!stack) return;
-      if (startedHere) await stack.stop();
-      else await stack.handler.close();
+      await close();
     },
   };
 }

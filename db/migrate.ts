@@ -165,8 +165,3 @@ async function addMissingIndexes(
     }
   }
 }
-
-if (import.meta.main) {
-  const { runMigrateCli } = await import("./migrate_cli.ts");
-  await runMigrateCli(Deno.args);
-}
