@@ -46,7 +46,10 @@ async function main(): Promise<void> {
   }
 
   const migrated = await migrate(db, { log: (m) => log.info(m) });
-  log.info("schema ready", { version: migrated.schemaVersion, created: migrated.createdTables.length });
+  log.info("schema ready", {
+    version: migrated.schemaVersion,
+    created: migrated.createdTables.length,
+  });
 
   const services = createServices(config, log);
   // The decision engine runs after every stored pricing report, off the agent's request path.

@@ -12,7 +12,14 @@ import { poolRiskJob } from "./pool_risk.ts";
 import { replicaCostsJob } from "./replica_costs.ts";
 
 /** Every scheduled job of the server. */
-export const JOBS: JobDef[] = [staleAgentsJob, dailySavingsJob, cleanupMetricsJob, expireCommandsJob, poolRiskJob, replicaCostsJob];
+export const JOBS: JobDef[] = [
+  staleAgentsJob,
+  dailySavingsJob,
+  cleanupMetricsJob,
+  expireCommandsJob,
+  poolRiskJob,
+  replicaCostsJob,
+];
 
 /** A cron expression that fires at least once per slot of `periodSeconds`. */
 export function cronFor(periodSeconds: number): string {

@@ -30,7 +30,10 @@ const healthRoute = defineRoute("none", {
   summary: "Liveness and database readiness",
   responses: {
     200: { description: "Healthy", content: { "application/json": { schema: HealthOk } } },
-    503: { description: "Database unreachable", content: { "application/json": { schema: HealthDown } } },
+    503: {
+      description: "Database unreachable",
+      content: { "application/json": { schema: HealthDown } },
+    },
   },
 });
 

@@ -38,8 +38,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     "/api/*",
     bodyLimit({
       maxSize: deps.config.MAX_BODY_BYTES,
-      onError: (c) =>
-        c.json({ error: "Request body too large", code: "payload_too_large" }, 413),
+      onError: (c) => c.json({ error: "Request body too large", code: "payload_too_large" }, 413),
     }),
   );
   app.use("/api/*", emptyJsonBody());
@@ -87,7 +86,10 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     if (err instanceof DatabaseError && isDuplicateKey(err)) {
       return c.json({ error: "Conflicts with an existing record", code: "conflict" }, 409);
     }
-    log.error("unhandled error", { error: err, stack: err instanceof Error ? err.stack : undefined });
+    log.error("unhandled error", {
+      error: err,
+      stack: err instanceof Error ? err.stack : undefined,
+    });
     return c.json({ error: "Internal server error", code: "internal" }, 500);
   });
   return app;

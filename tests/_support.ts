@@ -47,9 +47,7 @@ export async function testStack(): Promise<LocalStack> {
 /** Opens a fresh, migrated database named after the suite. */
 export async function testDb(suite: string): Promise<Db> {
   const s = await testStack();
-  const name = `t_${suite.replace(/\W/g, "_").slice(0, 40)}_${
-    crypto.randomUUID().slice(0, 8)
-  }`;
+  const name = `t_${suite.replace(/\W/g, "_").slice(0, 40)}_${crypto.randomUUID().slice(0, 8)}`;
   const db = s.open(name);
   await migrate(db);
   return db;
@@ -122,7 +120,11 @@ export async function testContext(
         "INSERT INTO clients (id, name, email, token_version) VALUES (?, ?, ?, 1)",
         [id, n, `${id.slice(0, 8)}@example.test`],
       );
-      const token = await signClientToken(services.keys, { clientId: id, version: 1, now: clock() });
+      const token = await signClientToken(services.keys, {
+        clientId: id,
+        version: 1,
+        now: clock(),
+      });
       return { id, token };
     },
     request(method, path, ro = {}) {

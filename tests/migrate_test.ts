@@ -75,7 +75,12 @@ Deno.test("migrate: a predecessor database is upgraded in place with every row k
   const cmds = await db.execute<{ id: string; status: string }>(
     "SELECT id, status FROM commands ORDER BY created_at",
   );
-  assert.deepEqual(cmds.rows.map((r) => r.status), ["completed", "expired", "superseded", "pending"]);
+  assert.deepEqual(cmds.rows.map((r) => r.status), [
+    "completed",
+    "expired",
+    "superseded",
+    "pending",
+  ]);
   // Price snapshots: the old rows are kept beside, bucketed into the new series.
   assert.equal(await count(db, "spot_price_snapshots_legacy"), 3);
   const snaps = await db.execute<{ bucket_start: string; price: number }>(
