@@ -1,0 +1,237 @@
+/** Zod schemas of the client agent routes (CONTRACT E30–E36). */
+import { z } from "@hono/zod-openapi";
+import { Timestamp } from "./schemas.ts";
+
+const nstr = z.string().nullable();
+
+/** E30 item for the client dashboard (snake_case). */
+export const CdAgent = z.object({
+  id: z.string(),
+  hostname: nstr,
+  logical_agent_id: z.string(),
+  instance_id: nstr,
+  instance_type: nstr,
+  region: nstr,
+  az: nstr,
+  current_mode: z.string(),
+  current_pool_id: nstr,
+  status: z.string().describe(
+    "online | offline | disabled | switching ...; online only while heartbeats are fresh",
+  ),
+  last_heartbeat_at: Timestamp.nullable(),
+  enabled: z.boolean(),
+  auto_switch_enabled: z.boolean(),
+  auto_terminate_enabled: z.boolean(),
+  manual_replica_enabled: z.boolean(),
+  replica_count: z.number().int().describe("Active replicas of the agent"),
+  instance_count: z.number().int(),
+  terminate_wait_seconds: z.number().int(),
+  agent_version: nstr,
+});
+
+/** E30 item for the admin dashboard (camelCase). */
+export const AdAgent = z.object({
+  id: z.string(),
+  logicalAgentId: z.string(),
+  hostname: nstr,
+  instanceId: nstr,
+  instanceType: nstr,
+  region: nstr,
+  az: nstr,
+  currentMode: z.string(),
+  currentPoolId: nstr,
+  status: z.string(),
+  lastHeartbeat: Timestamp.nullable(),
+  instanceCount: z.number().int().describe("Active instances of the agent"),
+  replicaCount: z.number().int(),
+  enabled: z.boolean(),
+  autoSwitchEnabled: z.boolean(),
+  manualReplicaEnabled: z.boolean(),
+  autoTerminateEnabled: z.boolean(),
+  terminateWaitMinutes: z.number(),
+  agentVersion: nstr,
+});
+
+/** E30 response: `{agents}` for a client token, a bare array for the admin credential. */
+export const AgentsResponse = z.union([
+  z.object({ agents: z.array(CdAgent), limit: z.number().int(), offset: z.number().int() }),
+  z.array(AdAgent),
+]);
+
+/** E32 item for the admin dashboard. */
+export const AdAgentHistory = z.object({
+  id: z.string(),
+  logicalAgentId: z.string(),
+  hostname: nstr,
+  instanceId: nstr,
+  instanceType: nstr,
+  region: nstr,
+  az: nstr,
+  currentMode: z.string(),
+  status: z.string(),
+  enabled: z.boolean(),
+  autoSwitchEnabled: z.boolean(),
+  manualReplicaEnabled: z.boolean(),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+  lastHeartbeat: Timestamp.nullable(),
+  installedAt: Timestamp.nullable(),
+  terminatedAt: Timestamp.nullable(),
+  deletedAt: Timestamp.nullable(),
+});
+
+/** E32 item for a client token. */
+export const CdAgentHistory = z.object({
+  id: z.string(),
+  logical_agent_id: z.string(),
+  hostname: nstr,
+  instance_id: nstr,
+  instance_type: nstr,
+  region: nstr,
+  az: nstr,
+  current_mode: z.string(),
+  status: z.string(),
+  enabled: z.boolean(),
+  auto_switch_enabled: z.boolean(),
+  manual_replica_enabled: z.boolean(),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+  last_heartbeat_at: Timestamp.nullable(),
+  installed_at: Timestamp.nullable(),
+  terminated_at: Timestamp.nullable(),
+  deleted_at: Timestamp.nullable(),
+});
+
+/** E32 response. */
+export const AgentHistoryResponse = z.union([
+  z.object({ agents: z.array(CdAgentHistory), limit: z.number().int(), offset: z.number().int() }),
+  z.array(AdAgentHistory),
+]);
+
+const PricePoint = z.object({
+  time: Timestamp,
+  onDemandPrice: z.number(),
+  spotPrice: z.number(),
+});
+
+/** How long ago something happened, for display. */
+export const Elapsed = z.object({
+  value: z.number().int(),
+  unit: z.enum(["minutes", "hours", "days"]),
+  minutes: z.number().int(),
+  formatted: z.string().describe('e.g. "5 minutes"; the admin dashboard appends " ago"'),
+});
+
+/** E31 item (the admin dashboard's models tab). */
+export const AgentDecisions = z.object({
+  agentId: z.string(),
+  agentName: z.string(),
+  status: z.string(),
+  currentMode: z.string(),
+  currentPoolId: nstr,
+  isHealthy: z.boolean(),
+  lastHeartbeat: z.string().describe('relative text, e.g. "3 min ago", or "never"'),
+  lastHeartbeatAt: Timestamp.nullable(),
+  lastDecision: z.object({
+    type: z.enum(["stay", "switch_spot", "switch_ondemand"]),
+    action: z.string(),
+    time: Timestamp,
+    reason: nstr,
+    elapsed: Elapsed,
+  }).nullable(),
+  decisionHistory: z.array(z.object({
+    type: z.enum(["stay", "switch_spot", "switch_ondemand"]),
+    action: z.string(),
+    riskScore: z.number().nullable(),
+    expectedSavings: z.number().nullable(),
+    currentMode: nstr,
+    reason: nstr,
+    time: Timestamp,
+  })),
+  recentActivity: z.object({
+    pricingReports: z.array(PricePoint),
+    systemEvents: z.array(z.object({
+      type: z.string(),
+      severity: z.string(),
+      message: nstr,
+      time: Timestamp,
+    })),
+    healthStatus: z.object({
+      overall: z.enum(["healthy", "unhealthy"]),
+      heartbeat: z.enum(["fresh", "stale", "never"]),
+      activity: z.enum(["active", "idle"]),
+      recentReportsCount: z.number().int(),
+      decisionCount: z.number().int(),
+    }),
+  }),
+  pricingHealth: z.object({
+    status: z.enum(["healthy", "stale", "missing"]),
+    recentReportsCount: z.number().int().describe("Pricing reports in the last 10 minutes"),
+    lastReportAt: Timestamp.nullable(),
+    recentReports: z.array(PricePoint),
+  }),
+});
+
+/** E31 response: `{agents}` for a client token (same items), a bare array for the admin. */
+export const DecisionsResponse = z.union([
+  z.object({ agents: z.array(AgentDecisions), limit: z.number().int(), offset: z.number().int() }),
+  z.array(AgentDecisions),
+]);
+
+/** E33 body: empty flips, `{enabled}` sets. */
+export const ToggleBody = z.object({ enabled: z.boolean().optional() });
+
+/** E33 response. */
+export const ToggleResponse = z.object({
+  success: z.literal(true),
+  agent_id: z.string(),
+  enabled: z.boolean(),
+  changed: z.boolean(),
+});
+
+/** E34 body (the client dashboard's settings modal). */
+export const SettingsBody = z.object({
+  auto_switch_enabled: z.boolean().optional(),
+  auto_terminate_enabled: z.boolean().optional(),
+  manual_replica_enabled: z.boolean().optional(),
+  replica_enabled: z.boolean().optional(),
+  replica_count: z.number().int().min(0).max(10).optional().describe(
+    "Accepted and ignored: manual replica mode keeps exactly one standby per primary",
+  ),
+  terminate_wait_seconds: z.number().int().min(0).max(86400).optional(),
+});
+
+/** E34/E35 response: the resulting settings in both key sets. */
+export const SettingsResponse = z.object({
+  success: z.literal(true),
+  agent_id: z.string(),
+  auto_switch_enabled: z.boolean(),
+  auto_terminate_enabled: z.boolean(),
+  manual_replica_enabled: z.boolean(),
+  replica_count: z.number().int(),
+  terminate_wait_seconds: z.number().int(),
+  autoSwitchEnabled: z.boolean(),
+  autoTerminateEnabled: z.boolean(),
+  manualReplicaEnabled: z.boolean(),
+  terminateWaitMinutes: z.number(),
+  changed: z.array(z.string()).describe("Settings that actually changed"),
+  terminated_replica_ids: z.array(z.string()),
+});
+
+/** E35 body (the admin dashboard's config modal sends all four camelCase keys). */
+export const ConfigBody = z.object({
+  terminateWaitMinutes: z.number().int().min(0).max(1440).optional(),
+  terminate_wait_minutes: z.number().int().min(0).max(1440).optional(),
+  autoSwitchEnabled: z.boolean().optional(),
+  manualReplicaEnabled: z.boolean().optional(),
+  autoTerminateEnabled: z.boolean().optional(),
+});
+
+/** E36 response. */
+export const DeleteAgentResponse = z.object({
+  success: z.literal(true),
+  message: z.string(),
+  agent_id: z.string(),
+  terminated_replica_ids: z.array(z.string()),
+  cancelled_commands: z.number().int(),
+});
