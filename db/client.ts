@@ -71,6 +71,9 @@ export function castValue(field: Field, value: unknown): unknown {
   }
 }
 
+/** Attempts of a transaction that lost a deadlock or a lock wait. */
+const TX_ATTEMPTS = 3;
+
 /** Builds the one driver client and wraps it in the `Db` interface. */
 export function createDb(opts: DbOptions): Db {
   const timeoutMs = opts.timeoutMs ?? 8000;
@@ -98,22 +101,37 @@ export function createDb(opts: DbOptions): Db {
     }
   }
 
+  async function runTransaction<R>(fn: (tx: Queryable) => Promise<R>): Promise<R> {
+    const conn = client.connection();
+    await run(conn, "BEGIN");
+    const tx: Queryable = { execute: (sql, args) => run(conn, sql, args) };
+    let result: R;
+    try {
+      result = await fn(tx);
+    } catch (err) {
+      // A failing ROLLBACK must not hide the error that caused it (driver issue, STACK-NOTES 3.2).
+      await run(conn, "ROLLBACK").catch(() => {});
+      throw err;
+    }
+    await run(conn, "COMMIT");
+    return result;
+  }
+
   return {
     execute: (sql, args) => run(client, sql, args),
     async transaction(fn) {
-      const conn = client.connection();
-      await run(conn, "BEGIN");
-      const tx: Queryable = { execute: (sql, args) => run(conn, sql, args) };
-      let result;
-      try {
-        result = await fn(tx);
-      } catch (err) {
-        // A failing ROLLBACK must not hide the error that caused it (driver issue, STACK-NOTES 3.2).
-        await run(conn, "ROLLBACK").catch(() => {});
-        throw err;
+      // InnoDB picks a victim when two transactions deadlock (1213) and gives up on a lock wait
+      // (1205); both roll the whole transaction back, so running it again is safe. Our
+      // transaction bodies only touch the database, never anything outside it.
+      for (let attempt = 1;; attempt++) {
+        try {
+          return await runTransaction(fn);
+        } catch (err) {
+          const errno = sqlErrno(err);
+          if ((errno !== 1213 && errno !== 1205) || attempt >= TX_ATTEMPTS) throw err;
+          await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * attempt));
+        }
       }
-      await run(conn, "COMMIT");
-      return result;
     },
     roundTrips: () => trips,
   };
