@@ -1,0 +1,187 @@
+/**
+ * The server process of `bench/agents_load.ts`: the real app (createApp, the same services,
+ * crons, health flusher and decision-engine hook as main.ts) on the local stack (in-process
+ * protocol endpoint in front of the MariaDB the bench started), served by Deno.serve on
+ * 127.0.0.1. Bench-only additions: database statements are counted per request (an
+ * AsyncLocalStorage around each request), and GET /__bench/stats reports them. Prints one JSON line
+ * `{port, tokens}` on stdout when ready. Not a production entry point.
+ *
+ * Environment: BENCH_MYSQL_SOCKET, BENCH_MYSQL_USER, BENCH_CLIENTS (default 10),
+ * BENCH_LOG_LEVEL (default warn), BENCH_ENGINE (1 = wire the decision engine, default 1).
+ * @module
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import { parseConfig } from "../config.ts";
+import { createLogger, systemClock } from "../core/log.ts";
+import { signClientToken } from "../core/tokens.ts";
+import type { Db, Queryable } from "../db/client.ts";
+import { insertClient } from "../db/clients.ts";
+import { startLocalStack } from "../db/local/stack.ts";
+import { migrate } from "../db/migrate.ts";
+import { registerJobs } from "../jobs/mod.ts";
+import type { AppDeps } from "../routes/_app.ts";
+import { createServices } from "../routes/_services.ts";
+import { createApp } from "../routes/mod.ts";
+import { startHealthFlusher } from "../routes/agent/health_buffer.ts";
+import type { PricingReportHook } from "../routes/agent/pricing.ts";
+
+interface Counter {
+  n: number;
+}
+interface RouteStats {
+  requests: number;
+  statements: number;
+  errors: number;
+}
+
+const als = new AsyncLocalStorage<Counter>();
+
+/** A Db that adds each statement (BEGIN/COMMIT included) to the current request's counter. */
+function countingDb(db: Db): Db {
+  const bump = (k: number) => {
+    const s = als.getStore();
+    if (s) s.n += k;
+  };
+  return {
+    execute(sql, args) {
+      bump(1);
+      return db.execute(sql, args);
+    },
+    transaction(fn) {
+      bump(2);
+      return db.transaction((tx) => {
+        const counted: Queryable = {
+          execute(sql, args) {
+            bump(1);
+            return tx.execute(sql, args);
+          },
+        };
+        return fn(counted);
+      });
+    },
+    roundTrips: () => db.roundTrips(),
+  };
+}
+
+/** `/api/agents/<uuid>/heartbeat` -> `POST /api/agents/{id}/heartbeat`. */
+function routeKey(method: string, path: string): string {
+  return `${method} ${path.replace(/^\/api\/agents\/(?!register$)[^/]+/, "/api/agents/{id}")}`;
+}
+
+function randomKey(): string {
+  const b = crypto.getRandomValues(new Uint8Array(32));
+  return btoa(String.fromCharCode(...b)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+async function main(): Promise<void> {
+  const env = Deno.env.toObject();
+  const socketPath = env.BENCH_MYSQL_SOCKET;
+  const user = env.BENCH_MYSQL_USER;
+  if (!socketPath || !user) throw new Error("BENCH_MYSQL_SOCKET and BENCH_MYSQL_USER are required");
+  const config = parseConfig({
+    TOKEN_SIGNING_KEYS: `bench:${randomKey()}`,
+    LOG_LEVEL: env.BENCH_LOG_LEVEL ?? "warn",
+    HOST: "127.0.0.1",
+    PORT: "0",
+  });
+  const log = createLogger({ level: config.LOG_LEVEL, sink: (l) => console.error(l) });
+  const stack = await startLocalStack({
+    backend: { socketPath, user },
+    timeoutMs: config.DB_TIMEOUT_MS,
+  });
+  const rawDb = stack.open("bench_agents");
+  await migrate(rawDb);
+  const db = countingDb(rawDb);
+  const services = createServices(config, log, "bench");
+  const deps: AppDeps = { db, config, clock: systemClock, log, services };
+  const engine: RouteStats = { requests: 0, statements: 0, errors: 0 };
+  let hook: PricingReportHook | null = null;
+  if (env.BENCH_ENGINE !== "0") {
+    try {
+      hook = (await import("../routes/agent/engine_hook.ts")).evaluateAfterPricingReport;
+    } catch (err) {
+      log.error("decision engine hook unavailable; running without it", { error: err });
+    }
+  }
+  if (hook) {
+    const evaluate = hook;
+    // As main.ts wires it; the engine's statements are counted on their own, not on the report.
+    services.onPricingReport = (d, event) => {
+      const counter = { n: 0 };
+      return als.run(counter, async () => {
+        try {
+          await evaluate(d, event);
+        } catch (err) {
+          engine.errors++;
+          throw err;
+        } finally {
+          engine.requests++;
+          engine.statements += counter.n;
+        }
+      });
+    };
+  }
+  const app = createApp(deps);
+  const stop = new AbortController();
+  if (config.CRON_ENABLED) {
+    registerJobs(
+      { db, config, clock: systemClock, log, instanceName: services.instanceName },
+      stop.signal,
+    );
+  }
+  startHealthFlusher(deps, stop.signal);
+
+  const clients = Number(env.BENCH_CLIENTS ?? "10");
+  const tokens: string[] = [];
+  for (let i = 0; i < clients; i++) {
+    const id = crypto.randomUUID();
+    await insertClient(rawDb, {
+      id,
+      name: `bench-${i}-${id.slice(0, 6)}`,
+      email: `${id.slice(0, 8)}@bench.test`,
+    });
+    tokens.push(
+      await signClientToken(services.keys, { clientId: id, version: 1, now: new Date() }),
+    );
+  }
+
+  const routes = new Map<string, RouteStats>();
+  const server = Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    onListen: ({ port }) => console.log(JSON.stringify({ port, tokens })),
+  }, (req) => {
+    const path = new URL(req.url).pathname;
+    if (path === "/__bench/stats") {
+      return Response.json({
+        routes: Object.fromEntries(routes),
+        engine: { ...engine, wired: hook !== null },
+        statements: rawDb.roundTrips(),
+        healthBufferAgents: services.healthBuffer.size(),
+      });
+    }
+    const counter = { n: 0 };
+    return als.run(counter, async () => {
+      const res = await app.fetch(req);
+      const key = routeKey(req.method, path);
+      let s = routes.get(key);
+      if (!s) routes.set(key, s = { requests: 0, statements: 0, errors: 0 });
+      s.requests++;
+      s.statements += counter.n;
+      if (res.status >= 400) s.errors++;
+      return res;
+    });
+  });
+
+  const shutdown = async () => {
+    stop.abort();
+    await server.shutdown();
+    await services.background.drain();
+    await stack.stop();
+    Deno.exit(0);
+  };
+  Deno.addSignalListener("SIGTERM", () => void shutdown());
+  Deno.addSignalListener("SIGINT", () => void shutdown());
+}
+
+if (import.meta.main) await main();

@@ -1,0 +1,312 @@
+/**
+ * Zod schemas of the agent report endpoints (pricing, cleanup, health metrics) and of the legacy
+ * agent endpoints (E20-E23, E27, M3), plus the normalisation of what the agent sends (naive UTC
+ * timestamps, the v4 and the legacy pricing shapes) into plain values. Unknown extra fields are
+ * accepted and ignored everywhere (the agent is a program we do not control).
+ */
+import { z } from "@hono/zod-openapi";
+
+/** Path parameter of every agent route. */
+export const AgentParams = z.object({ agent_id: z.string().min(1).max(64) });
+
+/** The house error body (`error` is what the dashboards display). */
+export const ErrorBody = z.object({ error: z.string(), code: z.string() }).loose();
+
+/** `{success:true}`. */
+export const SuccessBody = z.object({ success: z.literal(true) });
+
+const price = z.number().finite().nonnegative().max(9999);
+const str = (max: number) => z.string().max(max).nullish();
+
+/**
+ * Parses an agent timestamp as UTC: ISO-8601 with or without a zone (`collected_at` is naive UTC,
+ * switch timings carry microseconds and `Z`, CONTRACT T-35). Returns null when unparseable.
+ */
+export function parseAgentTime(value: string | null | undefined): Date | null {
+  if (typeof value !== "string") return null;
+  const m = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2})?)(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$/i.exec(
+    value.trim(),
+  );
+  if (!m) return null;
+  const frac = m[3] ? m[3].slice(0, 4).padEnd(4, "0") : "";
+  const zone = !m[4] || m[4].toUpperCase() === "Z"
+    ? "Z"
+    : m[4].replace(/^([+-]\d{2})(\d{2})$/, "$1:$2");
+  const d = new Date(`${m[1]}T${m[2]}${frac}${zone}`);
+  return Number.isNaN(d.getTime()) ? null : d;
+}
+
+// ---------------------------------------------------------------------------------------------
+// E06 pricing report (v4 shape and the legacy v3.2 shape, CONTRACT E06 and T-18)
+
+const PoolItem = z.object({
+  pool_id: z.string().min(1).max(128),
+  instance_type: str(64),
+  az: str(32),
+  price: price.nullish(),
+  spot_price: price.nullish(),
+});
+
+const PricingInstance = z.object({
+  instance_id: str(64),
+  instance_type: str(64),
+  region: str(32),
+  az: str(32),
+  mode: str(16),
+  pool_id: str(128),
+  current_mode: str(16),
+  current_pool_id: str(128),
+});
+
+const PricingBlock = z.object({
+  on_demand_price: price.nullish(),
+  current_spot_price: price.nullish(),
+  cheapest_pool: z.object({ pool_id: z.string().max(128), price: price.nullish() }).nullish(),
+  spot_pools: z.array(PoolItem).max(1000).nullish(),
+  collected_at: str(64),
+});
+
+/** E06 request body: `instance` + `pricing` (v4) or `instance` + top-level prices (legacy). */
+export const PricingReportBody = z.object({
+  instance: PricingInstance,
+  pricing: PricingBlock.nullish(),
+  on_demand_price: z.union([price, z.object({ price: price.nullish() })]).nullish(),
+  current_spot_price: price.nullish(),
+  spot_pools: z.array(PoolItem).max(1000).nullish(),
+  collected_at: str(64),
+});
+
+/** A pricing report as the server understands it, whichever shape the agent sent. */
+export interface NormalizedPricing {
+  shape: "v4" | "legacy";
+  instanceId: string | null;
+  instanceType: string | null;
+  region: string | null;
+  az: string | null;
+  mode: "spot" | "ondemand" | null;
+  poolId: string | null;
+  onDemandPrice: number | null;
+  /** True when on_demand_price looks like the agent's fallback (0.1, or 3x the mean spot price). */
+  onDemandEstimated: boolean;
+  currentSpotPrice: number | null;
+  cheapestPool: { poolId: string; price: number | null } | null;
+  /** Pools with a usable price, unique by id, sorted by id (a stable lock order for upserts). */
+  pools: { poolId: string; instanceType: string; az: string; price: number }[];
+  collectedAt: Date;
+}
+
+function normMode(v: string | null | undefined): "spot" | "ondemand" | null {
+  const m = (v ?? "").toLowerCase().replace(/[-_ ]/g, "");
+  return m === "spot" ? "spot" : m === "ondemand" ? "ondemand" : null;
+}
+
+function known(v: string | null | undefined): string | null {
+  return v && v.toLowerCase() !== "unknown" ? v : null;
+}
+
+/** Normalises both shapes; `collected_at` missing means now; an unparseable one is an error. */
+export function normalizePricing(
+  body: z.infer<typeof PricingReportBody>,
+  now: Date,
+): NormalizedPricing | { error: string } {
+  const p = body.pricing ?? null;
+  const legacy = p === null;
+  const inst = body.instance;
+  const rawCollected = p?.collected_at ?? body.collected_at ?? null;
+  const collectedAt = rawCollected === null ? now : parseAgentTime(rawCollected);
+  if (!collectedAt) return { error: "collected_at is not an ISO-8601 timestamp" };
+  const legacyOd = body.on_demand_price;
+  const onDemandPrice = p?.on_demand_price ??
+    (typeof legacyOd === "number" ? legacyOd : legacyOd?.price ?? null);
+  const instanceType = known(inst.instance_type);
+  const byId = new Map<string, NormalizedPricing["pools"][number]>();
+  for (const item of (p?.spot_pools ?? body.spot_pools ?? [])) {
+    const price = item.price ?? item.spot_price ?? null;
+    if (price === null || price <= 0) continue;
+    const dot = item.pool_id.lastIndexOf(".");
+    const type = known(item.instance_type) ?? (dot > 0 ? item.pool_id.slice(0, dot) : instanceType);
+    const az = known(item.az) ?? (dot > 0 ? item.pool_id.slice(dot + 1) : null);
+    if (!type || !az) continue;
+    byId.set(item.pool_id, { poolId: item.pool_id, instanceType: type, az, price });
+  }
+  const pools = [...byId.values()].sort((a, b) => (a.poolId < b.poolId ? -1 : 1));
+  const mode = normMode(inst.mode ?? inst.current_mode);
+  const poolId = known(inst.pool_id ?? inst.current_pool_id) ?? null;
+  const mean = pools.length > 0 ? pools.reduce((s, x) => s + x.price, 0) / pools.length : null;
+  const estimated = onDemandPrice !== null &&
+    (onDemandPrice === 0.1 ||
+      (mean !== null && Math.abs(onDemandPrice - 3 * mean) <= 1e-6 * Math.max(1, onDemandPrice)));
+  return {
+    shape: legacy ? "legacy" : "v4",
+    instanceId: known(inst.instance_id),
+    instanceType,
+    region: known(inst.region),
+    az: known(inst.az),
+    mode,
+    poolId: mode === "spot" ? poolId : null,
+    onDemandPrice: onDemandPrice !== null && onDemandPrice > 0 ? onDemandPrice : null,
+    onDemandEstimated: estimated,
+    currentSpotPrice: p?.current_spot_price ?? body.current_spot_price ?? null,
+    cheapestPool: p?.cheapest_pool
+      ? { poolId: p.cheapest_pool.pool_id, price: p.cheapest_pool.price ?? null }
+      : null,
+    pools,
+    collectedAt,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// E10 cleanup report (the seed's endpoint 1)
+
+const Failed = z.array(z.object({ id: z.string().max(255).nullish(), error: z.string().nullish() }))
+  .max(10000);
+const Ids = z.array(z.string().max(255)).max(100000);
+
+/** E10 request body, exactly the seed's (sections optional, at least one required). */
+export const CleanupReportBody = z.object({
+  timestamp: z.string().min(1).max(64),
+  snapshots: z.object({
+    type: z.string().max(32).nullish(),
+    deleted: Ids.default([]),
+    failed: Failed.default([]),
+    cutoff_date: str(64),
+    error: z.string().nullish(),
+  }).nullish(),
+  amis: z.object({
+    type: z.string().max(32).nullish(),
+    deleted_amis: Ids.default([]),
+    deleted_snapshots: Ids.default([]),
+    failed: Failed.default([]),
+    cutoff_date: str(64),
+    error: z.string().nullish(),
+  }).nullish(),
+});
+
+/** E10 response. */
+export const CleanupReportResponse = z.object({
+  success: z.literal(true),
+  message: z.string(),
+  deleted_snapshots: z.number().int(),
+  deleted_amis: z.number().int(),
+  failed_count: z.number().int(),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Agent health metrics (the seed's agent_health_metrics)
+
+const ms = z.number().int().min(0).max(2_147_483_647);
+
+/** POST health-metrics body: the seed's columns, all optional. */
+export const HealthMetricBody = z.object({
+  metric_time: str(64),
+  heartbeat_latency_ms: ms.nullish(),
+  command_execution_time_ms: ms.nullish(),
+  pricing_fetch_success: z.boolean().nullish(),
+  termination_check_success: z.boolean().nullish(),
+  rebalance_check_success: z.boolean().nullish(),
+  error_count: ms.nullish(),
+  warning_count: ms.nullish(),
+  metadata: z.record(z.string(), z.unknown()).nullish(),
+});
+
+/** GET health-metrics query. */
+export const HealthMetricQuery = z.object({
+  since: z.string().max(64).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+/** One stored health metric. */
+export const HealthMetricItem = z.object({
+  id: z.number(),
+  agent_id: z.string(),
+  metric_time: z.string(),
+  source: z.string(),
+  heartbeat_latency_ms: z.number().nullable(),
+  max_heartbeat_latency_ms: z.number().nullable(),
+  heartbeat_count: z.number().nullable(),
+  max_heartbeat_gap_ms: z.number().nullable(),
+  command_execution_time_ms: z.number().nullable(),
+  pricing_fetch_success: z.boolean().nullable(),
+  termination_check_success: z.boolean().nullable(),
+  rebalance_check_success: z.boolean().nullable(),
+  error_count: z.number(),
+  warning_count: z.number(),
+  metadata: z.unknown(),
+  created_at: z.string().nullable(),
+});
+
+/** GET health-metrics response (newest first). */
+export const HealthMetricList = z.object({
+  agent_id: z.string(),
+  metrics: z.array(HealthMetricItem),
+  count: z.number(),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Legacy agent endpoints: E20, E21, E22, E23, E27, M3
+
+/** E20 body: `reason` (default "Unknown"); every other field is kept as event metadata. */
+export const TerminationBody = z.object({ reason: z.string().max(500).nullish() }).loose();
+
+/** E21 item. */
+export const TerminateCandidate = z.object({
+  instance_id: z.string(),
+  instance_type: z.string().nullable(),
+  az: z.string().nullable(),
+  reason: z.enum(["zombie_timeout", "replica_terminated"]),
+  seconds_waiting: z.number().optional(),
+  seconds_since_marked: z.number().optional(),
+});
+
+/** E21 response. */
+export const InstancesToTerminateResponse = z.object({
+  instances: z.array(TerminateCandidate),
+  auto_terminate_enabled: z.boolean(),
+  terminate_wait_seconds: z.number(),
+});
+
+/** E22 body. */
+export const TerminationReportBody = z.object({
+  instance_id: z.string().min(1).max(64),
+  success: z.boolean().default(false),
+  error: z.string().max(2000).nullish(),
+  terminated_at: str(64),
+});
+
+/** E23 body; the five required fields are checked by the handler so the 400 can list them. */
+export const RegisterInstanceBody = z.object({
+  instance_id: str(64),
+  instance_type: str(64),
+  region: str(32),
+  az: str(32),
+  mode: str(16),
+  pool_id: str(128),
+  ami_id: str(64),
+  is_primary: z.boolean().default(true),
+  spot_price: price.nullish(),
+  ondemand_price: price.nullish(),
+});
+
+/** E23 response. */
+export const RegisterInstanceResponse = z.object({
+  success: z.literal(true),
+  message: z.string(),
+  instance_id: z.string(),
+  is_primary: z.boolean(),
+});
+
+/** E27 response (camelCase: read by the admin dashboard). */
+export const StatisticsResponse = z.object({
+  totalDecisions: z.number(),
+  successfulSwitches: z.number(),
+  failedSwitches: z.number(),
+  successRate: z.number(),
+  averageConfidence: z.number().nullable(),
+});
+
+/** M3 body (agent v3.2): the command id, numeric or string; `success` defaults to true. */
+export const MarkExecutedBody = z.object({
+  command_id: z.union([z.string().min(1).max(64), z.number().int().nonnegative()]),
+  success: z.boolean().default(true),
+  message: z.string().max(1024).nullish(),
+});

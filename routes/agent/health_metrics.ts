@@ -1,0 +1,107 @@
+/**
+ * Agent health metrics (the seed's missing endpoint): POST what an agent measured (all seed
+ * columns optional, source 'agent'), GET the agent's metrics, including the heartbeat aggregates
+ * the server records itself (source 'server', see health_buffer.ts).
+ */
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { AppEnv } from "../_app.ts";
+import { defineRoute, scopeClient } from "../_app.ts";
+import { BadRequestError, NotFoundError } from "../_errors.ts";
+import { findOwnedAgent } from "../../db/agent_reports.ts";
+import { insertAgentMetric, listHealthMetrics } from "../../db/health_metrics.ts";
+import {
+  AgentParams,
+  ErrorBody,
+  HealthMetricBody,
+  HealthMetricList,
+  HealthMetricQuery,
+  parseAgentTime,
+  SuccessBody,
+} from "./extra_schemas.ts";
+
+const postRoute = defineRoute("agent", {
+  method: "post",
+  path: "/api/agents/{agent_id}/health-metrics",
+  tags: ["agent"],
+  summary: "Report agent health metrics",
+  description:
+    "Every field is optional; `metric_time` defaults to now. A retry with the same metric_time replaces the earlier row.",
+  request: {
+    params: AgentParams,
+    body: { required: true, content: { "application/json": { schema: HealthMetricBody } } },
+  },
+  responses: {
+    200: { description: "Stored", content: { "application/json": { schema: SuccessBody } } },
+    400: { description: "Malformed", content: { "application/json": { schema: ErrorBody } } },
+    404: { description: "Agent not found", content: { "application/json": { schema: ErrorBody } } },
+  },
+});
+
+const getRoute = defineRoute("agent", {
+  method: "get",
+  path: "/api/agents/{agent_id}/health-metrics",
+  tags: ["agent"],
+  summary: "An agent's health metrics, newest first",
+  description:
+    "Rows posted by the agent (source `agent`) and the server's heartbeat aggregates (source `server`: heartbeat_count, average and max heartbeat latency, longest gap between beats). `since` is ISO-8601; `limit` 1-1000 (default 100).",
+  request: { params: AgentParams, query: HealthMetricQuery },
+  responses: {
+    200: { description: "Metrics", content: { "application/json": { schema: HealthMetricList } } },
+    400: { description: "Malformed", content: { "application/json": { schema: ErrorBody } } },
+    404: { description: "Agent not found", content: { "application/json": { schema: ErrorBody } } },
+  },
+});
+
+/** Registers POST and GET health-metrics. */
+export function registerHealthMetricRoutes(app: OpenAPIHono<AppEnv>): void {
+  app.openapi(postRoute, async (c) => {
+    const deps = c.get("deps");
+    const { agent_id: agentId } = c.req.valid("param");
+    const body = c.req.valid("json");
+    const clientId = scopeClient(c);
+    let metricTime = deps.clock();
+    if (body.metric_time) {
+      const t = parseAgentTime(body.metric_time);
+      if (!t) {
+        throw new BadRequestError("metric_time is not an ISO-8601 timestamp", "validation_failed");
+      }
+      metricTime = t;
+    }
+    if (!await findOwnedAgent(deps.db, clientId, agentId)) {
+      throw new NotFoundError("Agent not found", "agent_not_found");
+    }
+    await insertAgentMetric(deps.db, {
+      agentId,
+      clientId,
+      metricTime,
+      heartbeatLatencyMs: body.heartbeat_latency_ms ?? null,
+      commandExecutionTimeMs: body.command_execution_time_ms ?? null,
+      pricingFetchSuccess: body.pricing_fetch_success ?? null,
+      terminationCheckSuccess: body.termination_check_success ?? null,
+      rebalanceCheckSuccess: body.rebalance_check_success ?? null,
+      errorCount: body.error_count ?? 0,
+      warningCount: body.warning_count ?? 0,
+      metadata: body.metadata ?? null,
+    });
+    return c.json({ success: true as const }, 200);
+  });
+
+  app.openapi(getRoute, async (c) => {
+    const deps = c.get("deps");
+    const { agent_id: agentId } = c.req.valid("param");
+    const q = c.req.valid("query");
+    const clientId = scopeClient(c);
+    let since: Date | null = null;
+    if (q.since) {
+      since = parseAgentTime(q.since);
+      if (!since) {
+        throw new BadRequestError("since is not an ISO-8601 timestamp", "validation_failed");
+      }
+    }
+    if (!await findOwnedAgent(deps.db, clientId, agentId)) {
+      throw new NotFoundError("Agent not found", "agent_not_found");
+    }
+    const metrics = await listHealthMetrics(deps.db, agentId, { since, limit: q.limit });
+    return c.json({ agent_id: agentId, metrics, count: metrics.length }, 200);
+  });
+}
