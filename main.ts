@@ -14,6 +14,7 @@ import type { AppDeps } from "./routes/_app.ts";
 import { registerJobs } from "./jobs/mod.ts";
 import { devSecrets, seedDemo } from "./db/local/dev.ts";
 import { evaluateAfterPricingReport } from "./routes/agent/engine_hook.ts";
+import { startHealthFlusher } from "./routes/agent/health_buffer.ts";
 import type { LocalStack } from "./db/local/stack.ts";
 
 const dev = Deno.args.includes("--dev");
@@ -59,6 +60,8 @@ async function main(): Promise<void> {
   const app = createApp(deps);
 
   const cronAbort = new AbortController();
+  // Server-side heartbeat metrics are aggregated in memory and written in batches.
+  startHealthFlusher(deps, cronAbort.signal);
   if (config.CRON_ENABLED) {
     registerJobs(
       { db, config, clock: systemClock, log, instanceName: services.instanceName },

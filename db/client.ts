@@ -118,7 +118,18 @@ export function createDb(opts: DbOptions): Db {
   }
 
   return {
-    execute: (sql, args) => run(client, sql, args),
+    async execute(sql, args) {
+      // A single autocommit statement chosen as a deadlock victim was rolled back whole (1213):
+      // sending it again is safe (lock waits, 1205, are not retried here: they already waited).
+      for (let attempt = 1;; attempt++) {
+        try {
+          return await run(client, sql, args);
+        } catch (err) {
+          if (sqlErrno(err) !== 1213 || attempt >= TX_ATTEMPTS) throw err;
+          await new Promise((r) => setTimeout(r, 2 + Math.random() * 10 * attempt));
+        }
+      }
+    },
     async transaction(fn) {
       // InnoDB picks a victim when two transactions deadlock (1213) and gives up on a lock wait
       // (1205); both roll the whole transaction back, so running it again is safe. Our
