@@ -4,7 +4,7 @@
  * DATABASE_URL or, when unset, the private local stack under .data/ that `deno task dev` uses.
  * Logs go to stderr so stdout carries only what the command prints.
  */
-import { parseConfig } from "../config.ts";
+import { ConfigError, parseConfig } from "../config.ts";
 import type { Config } from "../config.ts";
 import { createLogger, systemClock } from "../core/log.ts";
 import type { Logger } from "../core/log.ts";
@@ -99,4 +99,27 @@ export async function openCliDeps(config: Config): Promise<CliDeps> {
       await close();
     },
   };
+}
+
+/**
+ * Runs a CLI's `main` and exits with its code. A configuration error exits 2 with its message,
+ * anything else 1 with `error: ...`; with `usage`, a RangeError or TypeError (bad arguments) exits
+ * 2 and prints the usage after the message.
+ */
+export async function runCli(
+  main: (args: string[]) => Promise<number>,
+  opts: { usage?: string } = {},
+): Promise<never> {
+  try {
+    Deno.exit(await main(Deno.args));
+  } catch (err) {
+    const usage = opts.usage !== undefined &&
+      (err instanceof RangeError || err instanceof TypeError);
+    console.error(
+      err instanceof ConfigError
+        ? err.message
+        : `error: ${err instanceof Error ? err.message : err}${usage ? `\n${opts.usage}` : ""}`,
+    );
+    Deno.exit(err instanceof ConfigError || usage ? 2 : 1);
+  }
 }

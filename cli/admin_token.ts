@@ -4,10 +4,9 @@
  * Needs no database.
  */
 import { parseArgs } from "node:util";
-import { ConfigError } from "../config.ts";
 import { signAdminToken } from "../core/tokens.ts";
 import { tokenKeysFromConfig } from "../routes/_services.ts";
-import { cliActorId, loadCliConfig } from "./_env.ts";
+import { cliActorId, loadCliConfig, runCli } from "./_env.ts";
 
 const USAGE = "usage: deno task admin:token [--subject <name>] [--ttl <seconds>]";
 
@@ -46,15 +45,4 @@ async function main(args: string[]): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main(Deno.args));
-  } catch (err) {
-    console.error(
-      err instanceof ConfigError
-        ? err.message
-        : `error: ${err instanceof Error ? err.message : err}`,
-    );
-    Deno.exit(err instanceof ConfigError ? 2 : 1);
-  }
-}
+if (import.meta.main) await runCli(main);

@@ -3,10 +3,9 @@
  * token (the only time the token is shown). Without --email a unique placeholder address is stored.
  */
 import { parseArgs } from "node:util";
-import { ConfigError } from "../config.ts";
 import { HttpError } from "../routes/_errors.ts";
 import { createClientAccount } from "../routes/admin/client_accounts.ts";
-import { cliActorId, loadCliConfig, openCliDeps } from "./_env.ts";
+import { cliActorId, loadCliConfig, openCliDeps, runCli } from "./_env.ts";
 
 const USAGE = "usage: deno task client:create --name <name> [--email <email>] [--json]";
 
@@ -57,15 +56,4 @@ async function main(args: string[]): Promise<number> {
   }
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main(Deno.args));
-  } catch (err) {
-    console.error(
-      err instanceof ConfigError
-        ? err.message
-        : `error: ${err instanceof Error ? err.message : err}`,
-    );
-    Deno.exit(err instanceof ConfigError ? 2 : 1);
-  }
-}
+if (import.meta.main) await runCli(main);

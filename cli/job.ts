@@ -11,7 +11,6 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { ConfigError } from "../config.ts";
 import { systemClock } from "../core/log.ts";
 import type { Clock } from "../core/log.ts";
 import { utcDayBounds } from "../core/savings.ts";
@@ -22,7 +21,7 @@ import { JOBS } from "../jobs/mod.ts";
 import { staleAgentsJob } from "../jobs/stale_agents.ts";
 import { DAILY_SAVINGS_JOB, dailySavingsJob, settleDays } from "../jobs/daily_savings.ts";
 import { cleanupMetricsJob } from "../jobs/cleanup_metrics.ts";
-import { loadCliConfig, openCliDeps } from "./_env.ts";
+import { loadCliConfig, openCliDeps, runCli } from "./_env.ts";
 
 /** Every runnable job by name: the registry plus this issue's jobs (until listed in JOBS). */
 export function jobsByName(): Map<string, JobDef> {
@@ -87,16 +86,4 @@ async function main(args: string[]): Promise<number> {
   }
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main(Deno.args));
-  } catch (err) {
-    const usage = err instanceof RangeError || err instanceof TypeError;
-    console.error(
-      err instanceof ConfigError
-        ? err.message
-        : `error: ${err instanceof Error ? err.message : err}${usage ? `\n${USAGE}` : ""}`,
-    );
-    Deno.exit(err instanceof ConfigError || usage ? 2 : 1);
-  }
-}
+if (import.meta.main) await runCli(main, { usage: USAGE });

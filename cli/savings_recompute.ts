@@ -6,12 +6,11 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { ConfigError } from "../config.ts";
 import { systemClock } from "../core/log.ts";
 import { daysBetween, previousUtcDay, utcDayBounds } from "../core/savings.ts";
 import { listLedgerClientIds } from "../db/savings.ts";
 import { settleDays } from "../jobs/daily_savings.ts";
-import { loadCliConfig, openCliDeps } from "./_env.ts";
+import { loadCliConfig, openCliDeps, runCli } from "./_env.ts";
 
 /** Longest range one invocation rebuilds (ten years of days). */
 export const MAX_RECOMPUTE_DAYS = 3660;
@@ -77,16 +76,4 @@ async function main(args: string[]): Promise<number> {
   }
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main(Deno.args));
-  } catch (err) {
-    const usage = err instanceof RangeError || err instanceof TypeError;
-    console.error(
-      err instanceof ConfigError
-        ? err.message
-        : `error: ${err instanceof Error ? err.message : err}${usage ? `\n${USAGE}` : ""}`,
-    );
-    Deno.exit(err instanceof ConfigError || usage ? 2 : 1);
-  }
-}
+if (import.meta.main) await runCli(main, { usage: USAGE });

@@ -5,6 +5,7 @@
 import type { Queryable } from "./client.ts";
 import { bool, num } from "./client.ts";
 import { containsPattern, EFFECTIVE_STATUS_SQL } from "./dashboard.ts";
+import type { AgentPlacement } from "./agents.ts";
 
 /** Global counters of the admin overview. */
 export interface AdminStats {
@@ -127,18 +128,12 @@ export async function adminInstances(
 }
 
 /** An agent as the admin dashboard lists it. */
-export interface AdminAgentItem {
+export interface AdminAgentItem extends AgentPlacement {
   id: string;
   logicalAgentId: string;
   hostname: string | null;
   clientId: string;
   clientName: string;
-  instanceId: string | null;
-  instanceType: string | null;
-  region: string | null;
-  az: string | null;
-  currentMode: string;
-  currentPoolId: string | null;
   status: string;
   enabled: boolean;
   autoSwitchEnabled: boolean;

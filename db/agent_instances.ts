@@ -6,6 +6,7 @@
 import type { Db, Queryable } from "./client.ts";
 import { bool } from "./client.ts";
 import { insertSystemEvent } from "./events.ts";
+import type { InstancePlacement } from "./instances.ts";
 import { upsertPrimaryInstance } from "./instances.ts";
 import { endSegmentAtTermination, moveSegment, supersedeOpenSegment } from "./segments.ts";
 
@@ -161,16 +162,7 @@ export async function recordTerminationReport(
 }
 
 /** What E23 registers. */
-export interface InstanceRegistration {
-  clientId: string;
-  agentId: string;
-  instanceId: string;
-  instanceType: string;
-  region: string;
-  az: string;
-  mode: "spot" | "ondemand";
-  poolId: string | null;
-  amiId: string | null;
+export interface InstanceRegistration extends InstancePlacement {
   isPrimary: boolean;
   spotPrice: number | null;
   ondemandPrice: number | null;

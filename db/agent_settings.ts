@@ -6,9 +6,11 @@
 import type { Db, Queryable } from "./client.ts";
 import { bool, num } from "./client.ts";
 import { insertNotification, insertSystemEvent } from "./events.ts";
+import type { AgentPlacement, AgentPlacementRow } from "./agents.ts";
+import { toAgentPlacement } from "./agents.ts";
 
 /** The settings-relevant state of one agent. */
-export interface AgentSettingsState {
+export interface AgentSettingsState extends AgentPlacement {
   id: string;
   clientId: string;
   logicalAgentId: string;
@@ -20,15 +22,9 @@ export interface AgentSettingsState {
   replicaEnabled: boolean;
   replicaCount: number;
   terminateWaitSeconds: number;
-  instanceId: string | null;
-  instanceType: string | null;
-  region: string | null;
-  az: string | null;
-  currentMode: string;
-  currentPoolId: string | null;
 }
 
-interface StateRow {
+interface StateRow extends AgentPlacementRow {
   id: string;
   client_id: string;
   logical_agent_id: string;
@@ -40,12 +36,6 @@ interface StateRow {
   replica_enabled: number;
   replica_count: number;
   terminate_wait_seconds: number;
-  instance_id: string | null;
-  instance_type: string | null;
-  region: string | null;
-  az: string | null;
-  current_mode: string;
-  current_pool_id: string | null;
 }
 
 const STATE_COLUMNS =
@@ -64,12 +54,7 @@ function toState(r: StateRow): AgentSettingsState {
     replicaEnabled: bool(r.replica_enabled),
     replicaCount: num(r.replica_count) ?? 0,
     terminateWaitSeconds: num(r.terminate_wait_seconds) ?? 0,
-    instanceId: r.instance_id,
-    instanceType: r.instance_type,
-    region: r.region,
-    az: r.az,
-    currentMode: r.current_mode,
-    currentPoolId: r.current_pool_id,
+    ...toAgentPlacement(r),
   };
 }
 

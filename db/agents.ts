@@ -5,21 +5,47 @@
 import type { Queryable } from "./client.ts";
 import { bool, num } from "./client.ts";
 
-/** An agents row joined with its agent_configs row, as the driver returns it. */
-export interface AgentRow {
-  id: string;
-  client_id: string;
-  logical_agent_id: string;
-  hostname: string | null;
+/** The agents columns that say where and how an agent runs now, as the driver returns them. */
+export interface AgentPlacementRow {
   instance_id: string | null;
   instance_type: string | null;
   region: string | null;
   az: string | null;
+  current_mode: string;
+  current_pool_id: string | null;
+}
+
+/** Where and how an agent runs now (current_mode as stored). */
+export interface AgentPlacement {
+  instanceId: string | null;
+  instanceType: string | null;
+  region: string | null;
+  az: string | null;
+  currentMode: string;
+  currentPoolId: string | null;
+}
+
+/** Maps the placement columns of an agents row. */
+export function toAgentPlacement(r: AgentPlacementRow): AgentPlacement {
+  return {
+    instanceId: r.instance_id,
+    instanceType: r.instance_type,
+    region: r.region,
+    az: r.az,
+    currentMode: r.current_mode,
+    currentPoolId: r.current_pool_id,
+  };
+}
+
+/** An agents row joined with its agent_configs row, as the driver returns it. */
+export interface AgentRow extends AgentPlacementRow {
+  id: string;
+  client_id: string;
+  logical_agent_id: string;
+  hostname: string | null;
   ami_id: string | null;
   private_ip: string | null;
   public_ip: string | null;
-  current_mode: string;
-  current_pool_id: string | null;
   pool_since: string | null;
   agent_version: string | null;
   config_version: number;

@@ -5,19 +5,15 @@
 import type { Queryable } from "./client.ts";
 import { bool, num } from "./client.ts";
 import { EFFECTIVE_STATUS_SQL } from "./dashboard.ts";
+import type { AgentPlacement, AgentPlacementRow } from "./agents.ts";
+import { toAgentPlacement } from "./agents.ts";
 
 /** An agent as the dashboard lists show it (status already derived from the heartbeat). */
-export interface AgentListItem {
+export interface AgentListItem extends AgentPlacement {
   id: string;
   clientId: string;
   logicalAgentId: string;
   hostname: string | null;
-  instanceId: string | null;
-  instanceType: string | null;
-  region: string | null;
-  az: string | null;
-  currentMode: string;
-  currentPoolId: string | null;
   status: string;
   storedStatus: string;
   enabled: boolean;
@@ -39,17 +35,11 @@ export interface AgentListItem {
   replicaCount: number;
 }
 
-interface AgentListRow {
+interface AgentListRow extends AgentPlacementRow {
   id: string;
   client_id: string;
   logical_agent_id: string;
   hostname: string | null;
-  instance_id: string | null;
-  instance_type: string | null;
-  region: string | null;
-  az: string | null;
-  current_mode: string;
-  current_pool_id: string | null;
   status: string;
   stored_status: string;
   enabled: number;
@@ -77,12 +67,7 @@ function toItem(r: AgentListRow): AgentListItem {
     clientId: r.client_id,
     logicalAgentId: r.logical_agent_id,
     hostname: r.hostname,
-    instanceId: r.instance_id,
-    instanceType: r.instance_type,
-    region: r.region,
-    az: r.az,
-    currentMode: r.current_mode,
-    currentPoolId: r.current_pool_id,
+    ...toAgentPlacement(r),
     status: r.status,
     storedStatus: r.stored_status,
     enabled: bool(r.enabled),

@@ -1,5 +1,8 @@
 /** Instance and replica reads of one client for the dashboards (CONTRACT E37–E40, E44). */
 import type { Queryable } from "./client.ts";
+import type { InstanceRow } from "./instances.ts";
+import type { AgentPlacementRow } from "./agents.ts";
+import { toAgentPlacement } from "./agents.ts";
 import { bool, num } from "./client.ts";
 import { containsPattern } from "./dashboard.ts";
 
@@ -25,26 +28,8 @@ export interface InstanceItem {
   createdAt: string;
 }
 
-interface InstanceRow {
-  id: string;
-  client_id: string;
-  agent_id: string | null;
-  instance_type: string;
-  region: string;
-  az: string;
-  current_mode: string;
-  current_pool_id: string | null;
-  spot_price: number | null;
-  ondemand_price: number | null;
-  baseline_ondemand_price: number | null;
-  is_active: number;
-  instance_status: string;
-  is_primary: number;
-  installed_at: string | null;
-  last_switch_at: string | null;
-  terminated_at: string | null;
-  created_at: string;
-}
+/** The instances columns INSTANCE_COLUMNS selects (prices already resolved). */
+type InstanceItemRow = Omit<InstanceRow, "ami_id" | "last_heartbeat_at" | "updated_at">;
 
 // Correlated lookups walk uk_spot_price_bucket / uk_ondemand_price_bucket backwards: one index
 // probe per listed row, bounded by the page size.
@@ -56,7 +41,7 @@ const INSTANCE_COLUMNS =
   i.baseline_ondemand_price, i.is_active, i.instance_status, i.is_primary, i.installed_at,
   i.last_switch_at, i.terminated_at, i.created_at`;
 
-function toInstance(r: InstanceRow): InstanceItem {
+function toInstance(r: InstanceItemRow): InstanceItem {
   return {
     id: r.id,
     clientId: r.client_id,
@@ -105,7 +90,7 @@ export async function listClientInstances(
     where.push("(i.id LIKE ? ESCAPE '!' OR i.instance_type LIKE ? ESCAPE '!')");
     args.push(containsPattern(opts.search), containsPattern(opts.search));
   }
-  const r = await db.execute<InstanceRow>(
+  const r = await db.execute<InstanceItemRow>(
     `SELECT ${INSTANCE_COLUMNS} FROM instances i WHERE ${
       where.join(" AND ")
     } ORDER BY i.created_at DESC, i.id LIMIT ? OFFSET ?`,
@@ -136,7 +121,7 @@ export async function resolveInstance(
   db: Queryable,
   opts: { id: string; clientId: string | null },
 ): Promise<InstanceContext | null> {
-  const r = await db.execute<InstanceRow>(
+  const r = await db.execute<InstanceItemRow>(
     `SELECT ${INSTANCE_COLUMNS} FROM instances i WHERE i.id = ? AND (? IS NULL OR i.client_id = ?)`,
     [opts.id, opts.clientId, opts.clientId],
   );
@@ -154,32 +139,13 @@ export async function resolveInstance(
       currentPoolId: inst.currentPoolId,
     };
   }
-  const a = await db.execute<{
-    id: string;
-    client_id: string;
-    instance_id: string | null;
-    instance_type: string | null;
-    region: string | null;
-    az: string | null;
-    current_mode: string;
-    current_pool_id: string | null;
-  }>(
+  const a = await db.execute<AgentPlacementRow & { id: string; client_id: string }>(
     "SELECT id, client_id, instance_id, instance_type, region, az, current_mode, current_pool_id FROM agents WHERE (id = ? OR instance_id = ?) AND (? IS NULL OR client_id = ?) ORDER BY (id = ?) DESC, last_heartbeat_at DESC LIMIT 1",
     [opts.id, opts.id, opts.clientId, opts.clientId, opts.id],
   );
   const ag = a.rows[0];
   if (!ag) return null;
-  return {
-    instanceId: ag.instance_id,
-    clientId: ag.client_id,
-    agentId: ag.id,
-    instance: null,
-    instanceType: ag.instance_type,
-    region: ag.region,
-    az: ag.az,
-    currentMode: ag.current_mode,
-    currentPoolId: ag.current_pool_id,
-  };
+  return { ...toAgentPlacement(ag), clientId: ag.client_id, agentId: ag.id, instance: null };
 }
 
 /** An active replica with its primary (the agent's current instance) and pool. */

@@ -6,6 +6,8 @@
  */
 import type { Queryable } from "./client.ts";
 import { bool, json, num } from "./client.ts";
+import type { AgentPlacement, AgentPlacementRow } from "./agents.ts";
+import { toAgentPlacement } from "./agents.ts";
 import type { AgentConfig } from "../core/decision_policy.ts";
 import { DEFAULT_AGENT_CONFIG } from "../core/decision_policy.ts";
 import type { OnDemandQuote, StoredPool } from "../core/decision_input.ts";
@@ -13,7 +15,7 @@ import type { CommandBrief, LastDecision } from "../core/decision_wire.ts";
 import type { InstanceMode, SwitchRecord } from "../core/switch_limits.ts";
 
 /** One row of loadDecisionAgent's statement: the agent joined with one recent switch (or none). */
-export interface DecisionAgentRow {
+export interface DecisionAgentRow extends AgentPlacementRow {
   id: string;
   client_id: string;
   hostname: string | null;
@@ -22,12 +24,6 @@ export interface DecisionAgentRow {
   deleted_at: string | null;
   auto_switch_enabled: number;
   manual_replica_enabled: number;
-  instance_id: string | null;
-  instance_type: string | null;
-  region: string | null;
-  az: string | null;
-  current_mode: string;
-  current_pool_id: string | null;
   pool_since: string | null;
   last_decision_action: string | null;
   last_decision_code: string | null;
@@ -51,7 +47,7 @@ export interface DecisionAgentRow {
 }
 
 /** The agent as the decision engine sees it. */
-export interface DecisionAgent {
+export interface DecisionAgent extends AgentPlacement {
   id: string;
   clientId: string;
   hostname: string | null;
@@ -60,12 +56,6 @@ export interface DecisionAgent {
   deleted: boolean;
   autoSwitchEnabled: boolean;
   manualReplicaEnabled: boolean;
-  instanceId: string | null;
-  instanceType: string | null;
-  region: string | null;
-  az: string | null;
-  currentMode: string;
-  currentPoolId: string | null;
   poolSince: Date | null;
   /** agent_configs (schema defaults when the row is missing); autoSwitchEnabled from agents. */
   config: AgentConfig;
@@ -133,12 +123,7 @@ export function toDecisionAgent(rows: DecisionAgentRow[]): DecisionAgent {
     deleted: r.status === "deleted" || r.deleted_at !== null,
     autoSwitchEnabled: bool(r.auto_switch_enabled),
     manualReplicaEnabled: bool(r.manual_replica_enabled),
-    instanceId: r.instance_id,
-    instanceType: r.instance_type,
-    region: r.region,
-    az: r.az,
-    currentMode: r.current_mode,
-    currentPoolId: r.current_pool_id,
+    ...toAgentPlacement(r),
     poolSince: date(r.pool_since),
     config: {
       autoSwitchEnabled: bool(r.auto_switch_enabled),

@@ -116,23 +116,20 @@ export interface HealthMetricRow {
 }
 
 /** A health metric as the API returns it (wire names). */
-export interface HealthMetric {
-  id: number;
-  agent_id: string;
-  metric_time: string;
-  source: string;
-  heartbeat_latency_ms: number | null;
-  max_heartbeat_latency_ms: number | null;
-  heartbeat_count: number | null;
-  max_heartbeat_gap_ms: number | null;
-  command_execution_time_ms: number | null;
+export interface HealthMetric extends
+  Omit<
+    HealthMetricRow,
+    | "pricing_fetch_success"
+    | "termination_check_success"
+    | "rebalance_check_success"
+    | "error_count"
+    | "warning_count"
+  > {
   pricing_fetch_success: boolean | null;
   termination_check_success: boolean | null;
   rebalance_check_success: boolean | null;
   error_count: number;
   warning_count: number;
-  metadata: unknown;
-  created_at: string | null;
 }
 
 const optBool = (v: number | null): boolean | null => (v === null ? null : bool(v));

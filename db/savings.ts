@@ -11,20 +11,24 @@
  * @module
  */
 import type { Queryable } from "./client.ts";
+import type { SegmentRow } from "./segments.ts";
 import { computeDailyLedger, onDemandKey, utcDayBounds } from "../core/savings.ts";
 import type { LedgerInput, LedgerRow, PricePoint, Segment } from "../core/savings.ts";
 
-interface SegmentRow {
-  instance_id: string;
-  mode: string;
-  pool_id: string | null;
-  instance_type: string;
-  region: string;
-  started_at: string;
-  superseded_at: string | null;
-  ended_at: string | null;
-  heartbeat_end: string | null;
-}
+/** The segment columns the ledger reads, plus the heartbeat that ends an open segment. */
+type LedgerSegmentRow =
+  & Pick<
+    SegmentRow,
+    | "instance_id"
+    | "mode"
+    | "pool_id"
+    | "instance_type"
+    | "region"
+    | "started_at"
+    | "superseded_at"
+    | "ended_at"
+  >
+  & { heartbeat_end: string | null };
 
 interface ScalarsRow {
   opening: number | null;
@@ -42,7 +46,7 @@ interface PriceRow {
 }
 
 /** Splits one segment row into its primary part and its overlap part (from superseded_at). */
-function toSegments(r: SegmentRow, cap: number): Segment[] {
+function toSegments(r: LedgerSegmentRow, cap: number): Segment[] {
   const start = Date.parse(r.started_at);
   const endIso = r.ended_at ?? r.heartbeat_end ?? r.superseded_at ?? r.started_at;
   const end = Math.min(Date.parse(endIso), cap);
@@ -71,7 +75,7 @@ export async function loadLedgerInput(
   const { start, end } = utcDayBounds(opts.day);
   const cap = Math.min(opts.now.getTime(), end.getTime());
   // Sequential on purpose: `db` may be a transaction, whose statements must not overlap.
-  const segs = await db.execute<SegmentRow>(
+  const segs = await db.execute<LedgerSegmentRow>(
     "SELECT s.instance_id, s.mode, s.pool_id, s.instance_type, s.region, s.started_at, s.superseded_at, s.ended_at, CASE WHEN a.instance_id = s.instance_id THEN a.last_heartbeat_at ELSE i.last_heartbeat_at END AS heartbeat_end FROM instance_segments s LEFT JOIN agents a ON a.id = s.agent_id LEFT JOIN instances i ON i.id = s.instance_id WHERE s.client_id = ? AND s.started_at < ? AND (s.ended_at IS NULL OR s.ended_at > ?) ORDER BY s.id",
     [opts.clientId, end, start],
   );

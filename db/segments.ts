@@ -22,15 +22,8 @@ export interface SegmentRow {
 }
 
 /** A segment as the code uses it. */
-export interface SegmentRecord {
+export interface SegmentRecord extends SegmentPlacement {
   id: number;
-  clientId: string;
-  agentId: string;
-  instanceId: string;
-  mode: "spot" | "ondemand";
-  poolId: string | null;
-  instanceType: string;
-  region: string;
   startedAt: string;
   supersededAt: string | null;
   endedAt: string | null;

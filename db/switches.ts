@@ -61,11 +61,8 @@ export interface SwitchSide {
   amiId: string | null;
 }
 
-/** A switch as the code uses it. */
-export interface SwitchRecord {
-  id: string;
-  clientId: string;
-  agentId: string;
+/** What a switch says about itself, whether read back (SwitchRecord) or reported (SwitchReportData). */
+interface SwitchFacts {
   commandId: string | null;
   old: SwitchSide;
   new: SwitchSide & { instanceId: string };
@@ -77,6 +74,13 @@ export interface SwitchRecord {
   snapshotUsed: boolean;
   snapshotId: string | null;
   amiId: string | null;
+}
+
+/** A switch as the code uses it. */
+export interface SwitchRecord extends SwitchFacts {
+  id: string;
+  clientId: string;
+  agentId: string;
   initiatedAt: string | null;
   amiCreatedAt: string | null;
   instanceLaunchedAt: string | null;
@@ -95,6 +99,19 @@ export interface SwitchRecord {
 const COLS =
   "id, client_id, agent_id, command_id, old_instance_id, old_instance_type, old_region, old_az, old_mode, old_pool_id, old_ami_id, new_instance_id, new_instance_type, new_region, new_az, new_mode, new_pool_id, new_ami_id, on_demand_price, old_spot_price, new_spot_price, savings_impact, event_trigger, trigger_type, snapshot_used, snapshot_id, ami_id, initiated_at, ami_created_at, instance_launched_at, instance_ready_at, traffic_switched_at, old_terminated_at, total_duration_seconds, downtime_seconds, timing_data, success, source, reported_at, created_at";
 
+/** One side's columns (old_* or new_*) of a row. */
+function toSide(r: SwitchRow, side: "old" | "new"): SwitchSide {
+  return {
+    instanceId: r[`${side}_instance_id`],
+    instanceType: r[`${side}_instance_type`],
+    region: r[`${side}_region`],
+    az: r[`${side}_az`],
+    mode: r[`${side}_mode`],
+    poolId: r[`${side}_pool_id`],
+    amiId: r[`${side}_ami_id`],
+  };
+}
+
 /** Maps a row to the domain record. */
 export function toSwitch(r: SwitchRow): SwitchRecord {
   return {
@@ -102,24 +119,8 @@ export function toSwitch(r: SwitchRow): SwitchRecord {
     clientId: r.client_id,
     agentId: r.agent_id,
     commandId: r.command_id,
-    old: {
-      instanceId: r.old_instance_id,
-      instanceType: r.old_instance_type,
-      region: r.old_region,
-      az: r.old_az,
-      mode: r.old_mode,
-      poolId: r.old_pool_id,
-      amiId: r.old_ami_id,
-    },
-    new: {
-      instanceId: r.new_instance_id,
-      instanceType: r.new_instance_type,
-      region: r.new_region,
-      az: r.new_az,
-      mode: r.new_mode,
-      poolId: r.new_pool_id,
-      amiId: r.new_ami_id,
-    },
+    old: toSide(r, "old"),
+    new: { ...toSide(r, "new"), instanceId: r.new_instance_id },
     onDemandPrice: num(r.on_demand_price),
     oldSpotPrice: num(r.old_spot_price),
     newSpotPrice: num(r.new_spot_price),
@@ -201,18 +202,7 @@ export async function recordSwitchFromRegistration(
 }
 
 /** What a switch report contributes to the row (already normalised by the route). */
-export interface SwitchReportData {
-  commandId: string | null;
-  old: SwitchSide;
-  new: SwitchSide & { instanceId: string };
-  onDemandPrice: number | null;
-  oldSpotPrice: number | null;
-  newSpotPrice: number | null;
-  savingsImpact: number | null;
-  triggerType: string | null;
-  snapshotUsed: boolean;
-  snapshotId: string | null;
-  amiId: string | null;
+export interface SwitchReportData extends SwitchFacts {
   initiatedAt: Date | null;
   amiCreatedAt: Date | null;
   instanceLaunchedAt: Date | null;

@@ -107,6 +107,15 @@ export async function handleRebalance(
     agent_detected_at: parseAgentTime(opts.detectedAt)?.toISOString() ?? null,
   };
   const actionTaken = decision.action === "switch" ? "switch_recommended" : "stay";
+  // The agent's signal marker, the same on a repeat and on a first notice.
+  const signal = {
+    clientId: p.clientId,
+    agentId: ctx.agent.id,
+    instanceId,
+    type: "rebalance_recommendation" as const,
+    at: now,
+    replicaRequested: false,
+  };
 
   let event = ctx.event;
   if (event) {
@@ -117,14 +126,7 @@ export async function handleRebalance(
       targetPoolId: event.commandId ? undefined : target?.poolId ?? null,
       metadata,
     });
-    await markAgentSignal(db, {
-      clientId: p.clientId,
-      agentId: ctx.agent.id,
-      instanceId,
-      type: "rebalance_recommendation",
-      at: now,
-      replicaRequested: false,
-    });
+    await markAgentSignal(db, signal);
   } else {
     const id = await db.transaction(async (tx) => {
       const id = await insertTerminationEvent(tx, {
@@ -144,14 +146,7 @@ export async function handleRebalance(
         metadata,
         now,
       });
-      await markAgentSignal(tx, {
-        clientId: p.clientId,
-        agentId: ctx.agent.id,
-        instanceId,
-        type: "rebalance_recommendation",
-        at: now,
-        replicaRequested: false,
-      });
+      await markAgentSignal(tx, signal);
       if (id !== null) {
         await insertSystemEvent(tx, {
           type: "rebalance_recommendation",

@@ -1,7 +1,7 @@
 /** Agent lists of one client (CONTRACT E30 agents, E31 decisions, E32 history). */
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "@hono/zod-openapi";
-import type { AppEnv } from "../_app.ts";
+import type { AppContext, AppEnv } from "../_app.ts";
 import { defineRoute } from "../_app.ts";
 import { LIMITS, pageQuery } from "../_pagination.ts";
 import { heartbeatCutoff } from "../../db/dashboard.ts";
@@ -58,14 +58,13 @@ const PRICING_FRESH_MS = 10 * 60_000;
 export function registerAgentListRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(decisionsRoute, async (c) => {
     const { db, clock, config } = c.get("deps");
-    const clientId = await resolveClientId(c, c.req.valid("param").client_id);
     const { limit, offset } = c.req.valid("query");
     const now = clock();
-    const agents = await listClientAgents(db, {
-      clientId,
-      heartbeatCutoff: heartbeatCutoff(now, config.AGENT_HEARTBEAT_TIMEOUT),
+    const agents = await agentPage(c, {
+      clientId: c.req.valid("param").client_id,
       limit,
       offset,
+      now,
     });
     const ids = agents.map((a) => a.id);
     const hour = new Date(now.getTime() - 3600_000);
@@ -98,15 +97,13 @@ export function registerAgentListRoutes(app: OpenAPIHono<AppEnv>): void {
   });
 
   app.openapi(historyRoute, async (c) => {
-    const { db, clock, config } = c.get("deps");
-    const clientId = await resolveClientId(c, c.req.valid("param").client_id);
     const { limit, offset } = c.req.valid("query");
-    const agents = await listClientAgents(db, {
-      clientId,
-      heartbeatCutoff: heartbeatCutoff(clock(), config.AGENT_HEARTBEAT_TIMEOUT),
-      history: true,
+    const agents = await agentPage(c, {
+      clientId: c.req.valid("param").client_id,
       limit,
       offset,
+      now: c.get("deps").clock(),
+      history: true,
     });
     if (isAdmin(c)) {
       return c.json(
@@ -160,17 +157,33 @@ export function registerAgentListRoutes(app: OpenAPIHono<AppEnv>): void {
   });
 
   app.openapi(agentsRoute, async (c) => {
-    const { db, clock, config } = c.get("deps");
-    const clientId = await resolveClientId(c, c.req.valid("param").client_id);
     const { limit, offset } = c.req.valid("query");
-    const agents = await listClientAgents(db, {
-      clientId,
-      heartbeatCutoff: heartbeatCutoff(clock(), config.AGENT_HEARTBEAT_TIMEOUT),
+    const agents = await agentPage(c, {
+      clientId: c.req.valid("param").client_id,
       limit,
       offset,
+      now: c.get("deps").clock(),
     });
     if (isAdmin(c)) return c.json(agents.map(adAgent), 200);
     return c.json({ agents: agents.map(cdAgent), limit, offset }, 200);
+  });
+}
+
+/**
+ * A page of the agents of the path's client (resolved in the caller's scope; 404 when foreign),
+ * status derived from the heartbeat as of `now`; `history` includes deleted agents.
+ */
+async function agentPage(
+  c: AppContext,
+  opts: { clientId: string; limit: number; offset: number; now: Date; history?: boolean },
+): Promise<AgentListItem[]> {
+  const { db, config } = c.get("deps");
+  return await listClientAgents(db, {
+    clientId: await resolveClientId(c, opts.clientId),
+    heartbeatCutoff: heartbeatCutoff(opts.now, config.AGENT_HEARTBEAT_TIMEOUT),
+    history: opts.history,
+    limit: opts.limit,
+    offset: opts.offset,
   });
 }
 

@@ -7,6 +7,9 @@ import { z } from "@hono/zod-openapi";
 import type { AppEnv } from "../_app.ts";
 import { defineRoute } from "../_app.ts";
 import { LIMITS, pageQuery } from "../_pagination.ts";
+import type { Queryable } from "../../db/client.ts";
+import type { InstanceContext } from "../../db/dashboard_instances.ts";
+import type { PoolPrice } from "../../db/dashboard_pricing.ts";
 import { instanceLog, pricedSegments, switchCounts } from "../../db/dashboard_instance_detail.ts";
 import {
   familyTypes,
@@ -92,20 +95,23 @@ const logsRoute = defineRoute("client", {
 
 const round = (v: number, d = 2) => Math.round(v * 10 ** d) / 10 ** d;
 
+/** Pools of the instance's type in its region with their price since `since` (none when unknown). */
+async function currentPools(
+  db: Queryable,
+  opts: { ctx: InstanceContext; since: Date },
+): Promise<PoolPrice[]> {
+  const { instanceType, region } = opts.ctx;
+  if (!instanceType || !region) return [];
+  return await poolsWithLatestPrice(db, { instanceType, region, since: opts.since, limit: 100 });
+}
+
 /** Registers E39–E42 and E44. */
 export function registerInstanceDetailRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(pricingRoute, async (c) => {
     const { db, clock } = c.get("deps");
     const ctx = await instanceInScope(c, c.req.valid("param").instance_id);
     const since = new Date(clock().getTime() - CURRENT_WINDOW);
-    const pools = ctx.instanceType && ctx.region
-      ? await poolsWithLatestPrice(db, {
-        instanceType: ctx.instanceType,
-        region: ctx.region,
-        since,
-        limit: 100,
-      })
-      : [];
+    const pools = await currentPools(db, { ctx, since });
     const od = (ctx.instanceType && ctx.region
       ? await latestOnDemandPrice(db, { region: ctx.region, instanceType: ctx.instanceType, since })
       : null) ?? ctx.instance?.onDemandPrice ?? 0;
@@ -228,14 +234,7 @@ export function registerInstanceDetailRoutes(app: OpenAPIHono<AppEnv>): void {
     const { db, clock } = c.get("deps");
     const ctx = await instanceInScope(c, c.req.valid("param").instance_id);
     const since = new Date(clock().getTime() - CURRENT_WINDOW);
-    const pools = ctx.instanceType && ctx.region
-      ? await poolsWithLatestPrice(db, {
-        instanceType: ctx.instanceType,
-        region: ctx.region,
-        since,
-        limit: 100,
-      })
-      : [];
+    const pools = await currentPools(db, { ctx, since });
     const types = ctx.instanceType && ctx.region
       ? await familyTypes(db, {
         family: ctx.instanceType.split(".")[0]!,
