@@ -27,6 +27,12 @@ export const configSchema = z.object({
   MAX_BODY_BYTES: int(256 * 1024, 1024, 16 * 1024 * 1024),
   DB_TIMEOUT_MS: int(8000, 100, 60000),
   CRON_ENABLED: bool(true),
+  /**
+   * Apply schema.sql and the migrations at start (always in `deno task dev`). Off by default in
+   * production: PlanetScale production branches refuse direct DDL (deploy requests), and many
+   * instances starting at once should not all run DDL. `deno task migrate` does it once.
+   */
+  MIGRATE_ON_START: bool(false),
   /** Name of this instance in job_runs and logs (defaults to hostname + pid). */
   INSTANCE_NAME: optionalString,
 

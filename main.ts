@@ -7,7 +7,7 @@ import { ConfigError, parseConfig } from "./config.ts";
 import { createLogger, systemClock } from "./core/log.ts";
 import { createDb } from "./db/client.ts";
 import type { Db } from "./db/client.ts";
-import { migrate } from "./db/migrate.ts";
+import { currentSchemaVersion, LATEST_SCHEMA_VERSION, migrate } from "./db/migrate.ts";
 import { createApp } from "./routes/mod.ts";
 import { createServices } from "./routes/_services.ts";
 import type { AppDeps } from "./routes/_app.ts";
@@ -46,11 +46,23 @@ async function main(): Promise<void> {
     );
   }
 
-  const migrated = await migrate(db, { log: (m) => log.info(m) });
-  log.info("schema ready", {
-    version: migrated.schemaVersion,
-    created: migrated.createdTables.length,
-  });
+  if (dev || config.MIGRATE_ON_START) {
+    const migrated = await migrate(db, { log: (m) => log.info(m) });
+    log.info("schema ready", {
+      version: migrated.schemaVersion,
+      created: migrated.createdTables.length,
+    });
+  } else {
+    const current = await currentSchemaVersion(db);
+    if (current !== LATEST_SCHEMA_VERSION) {
+      throw new ConfigError(
+        `database schema is at ${
+          current ?? "nothing"
+        }, this server needs ${LATEST_SCHEMA_VERSION}: run \`deno task migrate\` first (or set MIGRATE_ON_START=true)`,
+      );
+    }
+    log.info("schema ready", { version: current });
+  }
 
   const services = createServices(config, log);
   // The decision engine runs after every stored pricing report, off the agent's request path.

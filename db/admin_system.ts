@@ -2,14 +2,6 @@
 import type { Queryable } from "./client.ts";
 import { num } from "./client.ts";
 
-/** The newest applied migration, or null (also the reachability probe). */
-export async function schemaVersion(db: Queryable): Promise<string | null> {
-  const r = await db.execute<{ v: string | null }>(
-    "SELECT MAX(version) AS v FROM schema_migrations",
-  );
-  return r.rows[0]?.v ?? null;
-}
-
 /** Agents by liveness: online needs a heartbeat newer than the cutoff, not only the status. */
 export interface AgentLiveness {
   online: number;

@@ -6,8 +6,8 @@
  * Order: pre-steps of pending migrations -> CREATE TABLE IF NOT EXISTS -> add missing columns
  * (enum status columns widened to VARCHAR) -> data steps -> add missing indexes -> views.
  */
-import type { Db } from "./client.ts";
-import { isDuplicateKey } from "./client.ts";
+import type { Db, Queryable } from "./client.ts";
+import { isDuplicateKey, sqlErrno } from "./client.ts";
 import { definitionForExistingRows, parseTables, splitStatements } from "./schema_parse.ts";
 import type { TableDef } from "./schema_parse.ts";
 import { MIGRATIONS } from "./migrations/mod.ts";
@@ -27,6 +27,22 @@ export interface MigrateResult {
 
 const SCHEMA_URL = new URL("../schema.sql", import.meta.url);
 const ROUTINES_URL = new URL("./routines.sql", import.meta.url);
+
+/** The schema version this code needs (the last migration). */
+export const LATEST_SCHEMA_VERSION: string = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? "";
+
+/** The newest migration recorded in the database, or null when none (or no table). */
+export async function currentSchemaVersion(db: Queryable): Promise<string | null> {
+  try {
+    const r = await db.execute<{ v: string | null }>(
+      "SELECT MAX(version) AS v FROM schema_migrations",
+    );
+    return r.rows[0]?.v ?? null;
+  } catch (err) {
+    if (sqlErrno(err) === 1146) return null; // no schema_migrations table yet
+    throw err;
+  }
+}
 
 /** Reads schema.sql (bundled next to this module). */
 export async function readSchema(): Promise<string> {
@@ -86,7 +102,7 @@ export async function migrate(
     result.applied.push(m.version);
     log(`migration ${m.version} applied`);
   }
-  result.schemaVersion = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? "";
+  result.schemaVersion = LATEST_SCHEMA_VERSION;
 
   if (opts.routines) {
     await applyRoutines(db);

@@ -4,6 +4,7 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "./_app.ts";
 import { defineRoute } from "./_app.ts";
 import { VERSION } from "../core/version.ts";
+import { currentSchemaVersion } from "../db/migrate.ts";
 
 const HealthOk = z.object({
   status: z.literal("healthy"),
@@ -43,16 +44,14 @@ export function registerHealth(app: OpenAPIHono<AppEnv>): void {
     const { db, clock } = c.get("deps");
     const started = performance.now();
     try {
-      const r = await db.execute<{ v: string | null }>(
-        "SELECT MAX(version) AS v FROM schema_migrations",
-      );
+      const schemaVersion = await currentSchemaVersion(db);
       return c.json({
         status: "healthy" as const,
         timestamp: clock().toISOString(),
         version: VERSION,
         database: "connected" as const,
         database_latency_ms: Math.round((performance.now() - started) * 100) / 100,
-        schema_version: r.rows[0]?.v ?? null,
+        schema_version: schemaVersion,
         decision_engine_loaded: true,
       }, 200);
     } catch (err) {

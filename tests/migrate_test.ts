@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { applyRoutines, migrate } from "../db/migrate.ts";
+import {
+  applyRoutines,
+  currentSchemaVersion,
+  LATEST_SCHEMA_VERSION,
+  migrate,
+} from "../db/migrate.ts";
 import type { Db } from "../db/client.ts";
 import { splitStatements } from "../db/schema_parse.ts";
 import { hashOpaqueToken } from "../core/tokens.ts";
@@ -195,4 +200,12 @@ Deno.test("routines: sp_calculate_daily_savings writes what its SQL says (MariaD
     "evt_calculate_daily_savings",
     "evt_cleanup_old_metrics",
   ]);
+});
+
+Deno.test("migrate: the schema version is null before the first migration and the latest after", async () => {
+  const stack = await testStack();
+  const db = stack.open(`t_version_${crypto.randomUUID().slice(0, 8)}`);
+  assert.equal(await currentSchemaVersion(db), null); // what `deno task start` refuses to serve
+  await migrate(db);
+  assert.equal(await currentSchemaVersion(db), LATEST_SCHEMA_VERSION);
 });

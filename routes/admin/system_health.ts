@@ -12,7 +12,8 @@ import { VERSION } from "../../core/version.ts";
 import { JOBS } from "../../jobs/mod.ts";
 import { latestJobRuns } from "../../db/job_runs.ts";
 import type { JobRunRow } from "../../db/job_runs.ts";
-import { agentLiveness, commandCounts, schemaVersion } from "../../db/admin_system.ts";
+import { agentLiveness, commandCounts } from "../../db/admin_system.ts";
+import { currentSchemaVersion } from "../../db/migrate.ts";
 import type { AgentLiveness, CommandCounts } from "../../db/admin_system.ts";
 import { COMMON_ERRORS, json } from "../client/schemas.ts";
 import { ADMIN_AUTH, SystemHealthResponse } from "./schemas.ts";
@@ -46,7 +47,7 @@ export function registerSystemHealthRoute(app: OpenAPIHono<AppEnv>): void {
     let commands: CommandCounts | null = null;
     const started = performance.now();
     try {
-      version = await schemaVersion(db);
+      version = await currentSchemaVersion(db);
       latencyMs = Math.round((performance.now() - started) * 100) / 100;
       runs = await latestJobRuns(db);
       agents = await agentLiveness(
