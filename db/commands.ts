@@ -51,6 +51,11 @@ export interface QueueCommandInput {
   instanceId?: string | null;
   now: Date;
   pendingTtlSeconds: number;
+  /**
+   * Refuse (ConflictError "command_open") instead of superseding a pending command: the engine
+   * must never replace a command a user or a rebalance queued meanwhile.
+   */
+  onlyIfNoneOpen?: boolean;
 }
 
 /** A freshly queued command. */
@@ -118,6 +123,13 @@ export async function queueSwitchCommand(
           throw new ConflictError(
             "A switch command is already in flight for this agent",
             "command_in_flight",
+            { command_id: c.id },
+          );
+        }
+        if (input.onlyIfNoneOpen && c.status === "pending") {
+          throw new ConflictError(
+            "A switch command is already queued for this agent",
+            "command_open",
             { command_id: c.id },
           );
         }

@@ -8,6 +8,8 @@ import { testContext } from "./_support.ts";
 import type { TestContext } from "./_support.ts";
 import { evaluateAfterPricingReport, evaluateAgent } from "../routes/agent/engine_hook.ts";
 import { AgentSim, type SimPool } from "./agent_sim.ts";
+import { queueSwitchCommand } from "../db/commands.ts";
+import { ConflictError } from "../routes/_errors.ts";
 
 const t: TestContext = await testContext("engine_wiring");
 t.deps.services.onPricingReport = evaluateAfterPricingReport;
@@ -253,6 +255,41 @@ Deno.test("engine: a pending manual command is never superseded by the engine", 
   assert.equal(cmds[0].id, manual.body.command_id);
   assert.equal(cmds[0].status, "pending");
   assert.equal(cmds[0].priority, 75);
+});
+
+Deno.test("engine: a command queued between the engine's read and its queue call is not superseded", async () => {
+  const a = await register("c5.2xlarge");
+  t.clock.advance(3 * HOUR);
+  await report(a);
+  // What the engine does after a read that saw no open command, racing a user's click:
+  const manual = await queueSwitchCommand(t.db, {
+    clientId: a.clientId,
+    agentId: a.agentId,
+    targetMode: "spot",
+    targetPoolId: "c5.2xlarge.us-east-1b",
+    priority: 75,
+    createdBy: "manual",
+    triggerType: "manual",
+    now: t.clock(),
+    pendingTtlSeconds: 3600,
+  });
+  await assert.rejects(
+    queueSwitchCommand(t.db, {
+      clientId: a.clientId,
+      agentId: a.agentId,
+      targetMode: "spot",
+      targetPoolId: "c5.2xlarge.us-east-1c",
+      priority: 25,
+      createdBy: "engine",
+      triggerType: "model",
+      now: t.clock(),
+      pendingTtlSeconds: 3600,
+      onlyIfNoneOpen: true,
+    }),
+    (err: unknown) => err instanceof ConflictError && err.code === "command_open",
+  );
+  const cmds = await commands(a);
+  assert.deepEqual(cmds.map((c) => [c.id, c.status]), [[manual.id, "pending"]]);
 });
 
 Deno.test("engine: a disabled agent is not evaluated; an unchanged evaluation costs 2 statements", async () => {

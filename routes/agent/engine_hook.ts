@@ -92,6 +92,8 @@ export async function evaluateAgent(
         reason: `${d.reasonCode}: ${d.reason}`,
         now,
         pendingTtlSeconds: config.COMMAND_PENDING_TTL,
+        // Checked inside the queue transaction: a command queued since the engine's read wins.
+        onlyIfNoneOpen: true,
       });
       commandId = q.id;
     } catch (err) {
