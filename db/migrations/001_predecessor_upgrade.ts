@@ -46,7 +46,7 @@ async function before(db: Db, log: (msg: string) => void): Promise<void> {
     "SELECT TABLE_NAME AS t, CONSTRAINT_NAME AS c FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE()",
   );
   for (const fk of fks.rows) {
-    await db.execute(`ALTER TABLE ${fk.t} DROP FOREIGN KEY ${fk.c}`);
+    await db.execute(`ALTER TABLE \`${fk.t}\` DROP FOREIGN KEY \`${fk.c}\``);
     log(`dropped foreign key ${fk.t}.${fk.c}`);
   }
   // commands.open_agent_id (generated) needs a VARCHAR agent_id on MariaDB.
