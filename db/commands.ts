@@ -250,15 +250,3 @@ export async function completeCommand(
   );
   return r.rowsAffected > 0 ? String(id) : null;
 }
-
-/** Recent commands of an agent, newest first (dashboards). */
-export async function listAgentCommands(
-  db: Queryable,
-  opts: { clientId: string; agentId: string; limit?: number },
-): Promise<CommandRecord[]> {
-  const r = await db.execute<CommandRow>(
-    `SELECT ${COLS} FROM commands WHERE agent_id = ? AND client_id = ? ORDER BY created_at DESC LIMIT ?`,
-    [opts.agentId, opts.clientId, opts.limit ?? 50],
-  );
-  return r.rows.map(toCommand);
-}

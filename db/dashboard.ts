@@ -13,10 +13,8 @@ import { bool, num } from "./client.ts";
 export const EFFECTIVE_STATUS_SQL =
   "CASE WHEN a.status = 'online' AND (a.last_heartbeat_at IS NULL OR a.last_heartbeat_at < ?) THEN 'offline' ELSE a.status END";
 
-/** The cutoff for EFFECTIVE_STATUS_SQL. */
-export function heartbeatCutoff(now: Date, timeoutSeconds: number): Date {
-  return new Date(now.getTime() - timeoutSeconds * 1000);
-}
+// The cutoff for EFFECTIVE_STATUS_SQL is the stale-agent rule's own.
+export { heartbeatCutoff } from "./stale_agents.ts";
 
 /** True when the client exists (admin requests name any client id). */
 export async function clientExists(db: Queryable, clientId: string): Promise<boolean> {

@@ -234,15 +234,3 @@ export async function listClientInstances(
   );
   return r.rows.map(toInstance);
 }
-
-/** The instances one agent ran on, newest first. */
-export async function listAgentInstances(
-  db: Queryable,
-  opts: { clientId: string; agentId: string },
-): Promise<InstanceRecord[]> {
-  const r = await db.execute<InstanceRow>(
-    `SELECT ${COLS} FROM instances WHERE client_id = ? AND agent_id = ? ORDER BY created_at DESC`,
-    [opts.clientId, opts.agentId],
-  );
-  return r.rows.map(toInstance);
-}

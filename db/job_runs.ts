@@ -81,12 +81,3 @@ export async function latestJobRuns(db: Queryable): Promise<JobRunRow[]> {
   );
   return r.rows;
 }
-
-/** The last successful slot of a job, or null. */
-export async function lastOkSlot(db: Queryable, job: string): Promise<string | null> {
-  const r = await db.execute<{ s: string | null }>(
-    "SELECT MAX(slot_start) AS s FROM job_runs WHERE job = ? AND status = 'ok'",
-    [job],
-  );
-  return r.rows[0]?.s ?? null;
-}

@@ -201,25 +201,6 @@ export async function listNoticeTimes(
   return r.rows.map((row) => ({ poolId: row.pool_id, at: new Date(row.detected_at) }));
 }
 
-/** The latest stored analysis of a pool (v_pool_risk_current), or null. */
-export async function currentPoolRisk(
-  db: Queryable,
-  poolId: string,
-): Promise<{ riskScore: number; recommendation: string; analysisTime: string } | null> {
-  const r = await db.execute<{ risk_score: number; recommendation: string; analysis_time: string }>(
-    "SELECT risk_score, recommendation, analysis_time FROM v_pool_risk_current WHERE pool_id = ?",
-    [poolId],
-  );
-  const row = r.rows[0];
-  return row
-    ? {
-      riskScore: Number(row.risk_score),
-      recommendation: row.recommendation,
-      analysisTime: row.analysis_time,
-    }
-    : null;
-}
-
 /** The latest spot price of a pool since `since`, or null. */
 export async function latestSpotPrice(
   db: Queryable,

@@ -21,36 +21,6 @@ export interface SegmentRow {
   end_reason: string | null;
 }
 
-/** A segment as the code uses it. */
-export interface SegmentRecord extends SegmentPlacement {
-  id: number;
-  startedAt: string;
-  supersededAt: string | null;
-  endedAt: string | null;
-  endReason: string | null;
-}
-
-const COLS =
-  "id, client_id, agent_id, instance_id, mode, pool_id, instance_type, region, started_at, superseded_at, ended_at, end_reason";
-
-/** Maps a row to the domain record. */
-export function toSegment(r: SegmentRow): SegmentRecord {
-  return {
-    id: Number(r.id),
-    clientId: r.client_id,
-    agentId: r.agent_id,
-    instanceId: r.instance_id,
-    mode: r.mode === "spot" ? "spot" : "ondemand",
-    poolId: r.pool_id,
-    instanceType: r.instance_type,
-    region: r.region,
-    startedAt: r.started_at,
-    supersededAt: r.superseded_at,
-    endedAt: r.ended_at,
-    endReason: r.end_reason,
-  };
-}
-
 function scoped(args: unknown[], clientId: string | undefined): unknown[] {
   return clientId ? [...args, clientId] : args;
 }
@@ -174,28 +144,4 @@ export async function closeStaleSupersededSegments(
     [before, before],
   );
   return r.rowsAffected;
-}
-
-/** Segments of a client that overlap [from, to), oldest first (the savings ledger reads these). */
-export async function listSegmentsOverlapping(
-  db: Queryable,
-  opts: { clientId: string; from: Date; to: Date },
-): Promise<SegmentRecord[]> {
-  const r = await db.execute<SegmentRow>(
-    `SELECT ${COLS} FROM instance_segments WHERE client_id = ? AND started_at < ? AND (ended_at IS NULL OR ended_at > ?) ORDER BY started_at, id`,
-    [opts.clientId, opts.to, opts.from],
-  );
-  return r.rows.map(toSegment);
-}
-
-/** Every segment of one instance, oldest first. */
-export async function listInstanceSegments(
-  db: Queryable,
-  instanceId: string,
-): Promise<SegmentRecord[]> {
-  const r = await db.execute<SegmentRow>(
-    `SELECT ${COLS} FROM instance_segments WHERE instance_id = ? ORDER BY started_at, id`,
-    [instanceId],
-  );
-  return r.rows.map(toSegment);
 }

@@ -275,27 +275,3 @@ export async function applySwitchReport(
   );
   return { created, alreadyReported: false, before: created ? null : before };
 }
-
-/** A client's switches, newest first (optionally of one agent, or since a time). */
-export async function listClientSwitches(
-  db: Queryable,
-  opts: { clientId: string; agentId?: string; since?: Date; limit?: number },
-): Promise<SwitchRecord[]> {
-  const where = ["client_id = ?"];
-  const args: unknown[] = [opts.clientId];
-  if (opts.agentId) {
-    where.push("agent_id = ?");
-    args.push(opts.agentId);
-  }
-  if (opts.since) {
-    where.push("COALESCE(initiated_at, created_at) >= ?");
-    args.push(opts.since);
-  }
-  const r = await db.execute<SwitchRow>(
-    `SELECT ${COLS} FROM switches WHERE ${
-      where.join(" AND ")
-    } ORDER BY COALESCE(initiated_at, created_at) DESC LIMIT ?`,
-    [...args, opts.limit ?? 100],
-  );
-  return r.rows.map(toSwitch);
-}

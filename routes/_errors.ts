@@ -51,24 +51,3 @@ export class ConflictError extends HttpError {
     super(409, code, message, extra);
   }
 }
-
-/** 410: the route existed in the predecessor and is deliberately gone. */
-export class GoneError extends HttpError {
-  constructor(message: string, code = "gone", extra: Record<string, unknown> = {}) {
-    super(410, code, message, extra);
-  }
-}
-
-/** 429: too many attempts. */
-export class TooManyRequestsError extends HttpError {
-  constructor(message: string, retryAfterSeconds: number, extra: Record<string, unknown> = {}) {
-    super(429, "rate_limited", message, extra, { "Retry-After": String(retryAfterSeconds) });
-  }
-}
-
-/** 503: a dependency (the database) is unavailable; the client should retry. */
-export class UnavailableError extends HttpError {
-  constructor(message: string, retryAfterSeconds = 5) {
-    super(503, "unavailable", message, {}, { "Retry-After": String(retryAfterSeconds) });
-  }
-}

@@ -5,8 +5,8 @@ import { z } from "@hono/zod-openapi";
 // not a login, and operators paste all sorts of valid addresses.
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
-/** Error body of every failure: human `error` (shown by the dashboards) and a stable `code`. */
-export const ErrorBody = z.object({ error: z.string(), code: z.string() }).openapi("Error");
+// The shared error and success bodies (routes/_schemas.ts).
+export { ErrorBody } from "../_schemas.ts";
 
 /** Path parameter `client_id`. */
 export const ClientIdParam = z.object({

@@ -9,11 +9,8 @@ import { z } from "@hono/zod-openapi";
 /** Path parameter of every agent route. */
 export const AgentParams = z.object({ agent_id: z.string().min(1).max(64) });
 
-/** The house error body (`error` is what the dashboards display). */
-export const ErrorBody = z.object({ error: z.string(), code: z.string() }).loose();
-
-/** `{success:true}`. */
-export const SuccessBody = z.object({ success: z.literal(true) });
+// The shared error and success bodies (routes/_schemas.ts).
+export { ErrorBody, SuccessBody } from "../_schemas.ts";
 
 const price = z.number().finite().nonnegative().max(9999);
 const str = (max: number) => z.string().max(max).nullish();

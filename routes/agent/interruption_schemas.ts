@@ -16,8 +16,8 @@ export const ReplicaParams = z.object({
   replica_id: z.string().min(1).max(255),
 });
 
-/** `{error, code}` plus extras. */
-export const ErrorBody = z.object({ error: z.string(), code: z.string() }).loose();
+// The shared error and success bodies (routes/_schemas.ts).
+export { ErrorBody } from "../_schemas.ts";
 
 // ---------------------------------------------------------------------------------------------
 // E08 termination-imminent

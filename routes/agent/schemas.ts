@@ -16,11 +16,8 @@ export const CommandIdParams = z.object({
   command_id: z.string().min(1).max(64),
 });
 
-/** The house error body. */
-export const ErrorBody = z.object({ error: z.string(), code: z.string() }).loose();
-
-/** `{success: true}`, the answer to the agent's reports. */
-export const SuccessBody = z.object({ success: z.literal(true) }).loose();
+// The shared error and success bodies (routes/_schemas.ts).
+export { ErrorBody, SuccessBody } from "../_schemas.ts";
 
 /** E01 request. */
 export const RegisterBody = z.object({
@@ -196,18 +193,8 @@ export const AgentDetailResponse = z.object({
   pending_command: PendingCommand.extend({ status: z.string() }).nullable(),
 });
 
-/**
- * Parses an agent timestamp as UTC: ISO with microseconds and `Z` (switch timing), or naive ISO
- * without a zone (collected_at, detected_at) (T-35). Unparseable or empty -> null.
- */
-export function parseAgentTime(v: string | null | undefined): Date | null {
-  if (!v) return null;
-  const s = v.trim();
-  if (s === "") return null;
-  const zoned = /([zZ]|[+-]\d{2}:?\d{2})$/.test(s) ? s : `${s}Z`;
-  const d = new Date(zoned.replace(" ", "T"));
-  return Number.isNaN(d.getTime()) ? null : d;
-}
+// Agent timestamps are parsed in one place (T-35).
+export { parseAgentTime } from "./extra_schemas.ts";
 
 /** `null`, empty and the agent's `"unknown"` all mean "not known" (T-01). */
 export function known(v: string | null | undefined, max = 255): string | null {

@@ -4,11 +4,8 @@
  */
 import { z } from "@hono/zod-openapi";
 
-/** The one error body of the API (`error` is what the dashboards display). */
-export const ErrorBody = z.looseObject({
-  error: z.string(),
-  code: z.string(),
-}).openapi("Error");
+import { ErrorBody } from "../_schemas.ts";
+export { ErrorBody };
 
 type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 410 | 503;
 
@@ -72,6 +69,3 @@ export const InstanceParams = z.object({
 
 /** An ISO-8601 UTC timestamp. */
 export const Timestamp = z.string().describe("ISO-8601 UTC timestamp");
-
-/** `{success: true, ...}` acknowledgement. */
-export const Success = z.object({ success: z.literal(true), message: z.string().optional() });
