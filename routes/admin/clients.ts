@@ -15,13 +15,13 @@ import {
 } from "../../db/clients.ts";
 import type { ClientSummary } from "../../db/clients.ts";
 import { sourceAddress } from "../_middleware/auth.ts";
-import type { Actor } from "./client_accounts.ts";
+import type { Actor } from "../../services/client_accounts.ts";
 import {
   createClientAccount,
   deleteClientAccount,
   growthSeries,
   regenerateClientToken,
-} from "./client_accounts.ts";
+} from "../../services/client_accounts.ts";
 import {
   ClientDetail,
   ClientIdParam,
