@@ -121,7 +121,7 @@ export async function listClientAgents(
        COALESCE(i.terminated_at, a.terminated_at) AS terminated_at, a.deleted_at,
        ic.n AS instance_count, rc.n AS replica_count
      FROM agents a
-     LEFT JOIN instances i ON i.id = a.instance_id
+     LEFT JOIN instances i ON i.client_id = a.client_id AND i.id = a.instance_id
      LEFT JOIN (SELECT agent_id, COUNT(*) AS n FROM instances WHERE client_id = ? AND is_active = 1 GROUP BY agent_id) ic ON ic.agent_id = a.id
      LEFT JOIN (SELECT r.agent_id, COUNT(*) AS n FROM replica_instances r JOIN agents ra ON ra.id = r.agent_id
                 WHERE ra.client_id = ? AND ${ACTIVE_REPLICA_SQL} GROUP BY r.agent_id) rc ON rc.agent_id = a.id

@@ -122,7 +122,7 @@ export async function resolveInstance(
   opts: { id: string; clientId: string | null },
 ): Promise<InstanceContext | null> {
   const r = await db.execute<InstanceItemRow>(
-    `SELECT ${INSTANCE_COLUMNS} FROM instances i WHERE i.id = ? AND (? IS NULL OR i.client_id = ?)`,
+    `SELECT ${INSTANCE_COLUMNS} FROM instances i WHERE i.id = ? AND (? IS NULL OR i.client_id = ?) ORDER BY i.updated_at DESC LIMIT 1`,
     [opts.id, opts.clientId, opts.clientId],
   );
   if (r.rows[0]) {

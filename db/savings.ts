@@ -76,7 +76,7 @@ export async function loadLedgerInput(
   const cap = Math.min(opts.now.getTime(), end.getTime());
   // Sequential on purpose: `db` may be a transaction, whose statements must not overlap.
   const segs = await db.execute<LedgerSegmentRow>(
-    "SELECT s.instance_id, s.mode, s.pool_id, s.instance_type, s.region, s.started_at, s.superseded_at, s.ended_at, CASE WHEN a.instance_id = s.instance_id THEN a.last_heartbeat_at ELSE i.last_heartbeat_at END AS heartbeat_end FROM instance_segments s LEFT JOIN agents a ON a.id = s.agent_id LEFT JOIN instances i ON i.id = s.instance_id WHERE s.client_id = ? AND s.started_at < ? AND (s.ended_at IS NULL OR s.ended_at > ?) ORDER BY s.id",
+    "SELECT s.instance_id, s.mode, s.pool_id, s.instance_type, s.region, s.started_at, s.superseded_at, s.ended_at, CASE WHEN a.instance_id = s.instance_id THEN a.last_heartbeat_at ELSE i.last_heartbeat_at END AS heartbeat_end FROM instance_segments s LEFT JOIN agents a ON a.id = s.agent_id LEFT JOIN instances i ON i.client_id = s.client_id AND i.id = s.instance_id WHERE s.client_id = ? AND s.started_at < ? AND (s.ended_at IS NULL OR s.ended_at > ?) ORDER BY s.id",
     [opts.clientId, end, start],
   );
   const scalars = await db.execute<ScalarsRow>(

@@ -7,7 +7,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppContext, AppEnv } from "../_app.ts";
 import { defineRoute, scopeClient } from "../_app.ts";
-import { BadRequestError, ConflictError, NotFoundError } from "../_errors.ts";
+import { BadRequestError, NotFoundError } from "../_errors.ts";
 import type { OwnedAgent } from "../../db/agent_reports.ts";
 import {
   agentStatistics,
@@ -80,7 +80,6 @@ const registerInstanceRoute = defineRoute("agent", {
     200: ok(RegisterInstanceResponse),
     400: bad,
     404: notFound,
-    409: { description: "Instance belongs to another client", content: json(ErrorBody) },
   },
 });
 const markExecutedRoute = defineRoute("agent", {
@@ -226,7 +225,7 @@ export function registerLegacyRoutes(app: OpenAPIHono<AppEnv>): void {
     const instanceType = body.instance_type!;
     const az = body.az!;
     const poolId = mode === "spot" ? (body.pool_id || `${instanceType}.${az}`) : null;
-    const stored = await registerAgentInstance(deps.db, {
+    await registerAgentInstance(deps.db, {
       clientId: agent.clientId,
       agentId: agent.id,
       instanceId,
@@ -242,12 +241,6 @@ export function registerLegacyRoutes(app: OpenAPIHono<AppEnv>): void {
       now: deps.clock(),
       requestId: c.get("requestId"),
     });
-    if (!stored) {
-      throw new ConflictError(
-        "This instance id is registered to another account",
-        "instance_conflict",
-      );
-    }
     return c.json({
       success: true as const,
       message: `Instance registered as ${body.is_primary ? "primary" : "replica"}`,

@@ -1,16 +1,14 @@
 /**
  * E01 POST /api/agents/register. Never a 4xx for a legitimate agent (T-01, T-02, T-32): null,
- * "unknown" and unknown fields are accepted; the work is one transaction (_registration.ts),
- * retried once when two first registrations of one logical agent race.
+ * "unknown" and unknown fields are accepted; services/registration.ts does the work in one short
+ * transaction that concurrent registrations of a fleet cannot deadlock.
  */
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { z } from "@hono/zod-openapi";
 import type { AppEnv } from "../_app.ts";
 import { defineRoute, principalOf } from "../_app.ts";
-import { isDuplicateKey, sqlErrno } from "../../db/client.ts";
 import type { AgentRegistrationFields } from "../../db/agent_writes.ts";
-import type { Answer } from "../../services/registration.ts";
-import { registerInTx } from "../../services/registration.ts";
+import { registerAgent } from "../../services/registration.ts";
 import { ErrorBody, known, poolOf, RegisterBody, RegisterResponse, storedMode } from "./schemas.ts";
 
 const route = defineRoute("agent", {
@@ -43,22 +41,20 @@ export function registerRegisterRoute(app: OpenAPIHono<AppEnv>): void {
     const fields = normalize(body);
     const logical = known(body.logical_agent_id) ?? fields.instanceId;
     const deps = c.get("deps");
-    const ctx = { deps, clientId, logical, fields, requestId: c.get("requestId") };
-    let answer: Answer;
-    try {
-      answer = await deps.db.transaction((tx) => registerInTx(tx, ctx));
-    } catch (err) {
-      // Two first registrations of one logical agent raced (uk_client_logical) or deadlocked:
-      // the retry finds the row the other one wrote.
-      if (!isDuplicateKey(err) && sqlErrno(err) !== 1213) throw err;
-      answer = await deps.db.transaction((tx) => registerInTx(tx, ctx));
-    }
+    const answer = await registerAgent({
+      deps,
+      clientId,
+      logical,
+      fields,
+      requestId: c.get("requestId"),
+    });
     return c.json(answer, 200);
   });
 }
 
 function normalize(b: z.infer<typeof RegisterBody>): AgentRegistrationFields {
-  const mode = storedMode(b.mode) ?? "ondemand";
+  const reportedMode = storedMode(b.mode);
+  const mode = reportedMode ?? "ondemand";
   const instanceType = known(b.instance_type, 64);
   const az = known(b.az, 32);
   return {
@@ -66,11 +62,13 @@ function normalize(b: z.infer<typeof RegisterBody>): AgentRegistrationFields {
     instanceId: b.instance_id,
     instanceType,
     region: known(b.region, 32) ?? "us-east-1",
+    regionReported: known(b.region) !== null,
     az,
     amiId: known(b.ami_id, 64),
     privateIp: known(b.private_ip, 45),
     publicIp: known(b.public_ip, 45),
     mode,
+    modeReported: reportedMode !== null,
     poolId: poolOf(mode, instanceType, az),
     agentVersion: known(b.agent_version, 32),
   };

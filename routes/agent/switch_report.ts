@@ -7,13 +7,13 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppDeps, AppEnv } from "../_app.ts";
 import { defineRoute, principalOf } from "../_app.ts";
-import { ConflictError, NotFoundError } from "../_errors.ts";
+import { NotFoundError } from "../_errors.ts";
 import type { Queryable } from "../../db/client.ts";
 import { findAgentForClient } from "../../db/agents.ts";
 import { moveAgentToInstance } from "../../db/agent_writes.ts";
 import { completeCommand, findCommandForAgent, getOpenCommand } from "../../db/commands.ts";
 import { insertNotification, insertSystemEvent } from "../../db/events.ts";
-import { findInstance, retireInstance, upsertPrimaryInstance } from "../../db/instances.ts";
+import { retireInstance, upsertPrimaryInstance } from "../../db/instances.ts";
 import { endSegmentAtTermination, moveSegment, supersedeOpenSegment } from "../../db/segments.ts";
 import type { SwitchReportData } from "../../db/switches.ts";
 import { applySwitchReport } from "../../db/switches.ts";
@@ -44,10 +44,6 @@ const route = defineRoute("agent", {
     200: { description: "Recorded", content: { "application/json": { schema: SuccessBody } } },
     404: {
       description: "Not this client's agent",
-      content: { "application/json": { schema: ErrorBody } },
-    },
-    409: {
-      description: "The new instance belongs to another account",
       content: { "application/json": { schema: ErrorBody } },
     },
   },
@@ -148,10 +144,6 @@ async function applyReport(
   if (!agent) throw new NotFoundError("Agent not found", "agent_not_found");
   if (agent.status === "deleted") return; // T-15: nothing is resurrected
   const newId = r.new.instanceId;
-  const existing = await findInstance(tx, newId);
-  if (existing && existing.clientId !== clientId) {
-    throw new ConflictError("The new instance belongs to another account", "instance_conflict");
-  }
   const oldId = r.old.instanceId ?? (agent.instanceId !== newId ? agent.instanceId : null);
   // The real agent sends no command_id: its in-flight command is the one this switch ran.
   const named = r.commandId
