@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { decisionPolicyProblem } from "./core/decision_wire.ts";
+import { parseTrustedProxies } from "./core/client_address.ts";
 
 const bool = (dflt: boolean) =>
   z.enum(["true", "false", "1", "0", "yes", "no"]).default(dflt ? "true" : "false").transform((
@@ -25,6 +26,18 @@ export const configSchema = z.object({
   /** Comma-separated origins allowed by CORS, or `*` (bearer tokens, no cookies: see README). */
   CORS_ORIGINS: z.string().default("*"),
   MAX_BODY_BYTES: int(256 * 1024, 1024, 16 * 1024 * 1024),
+  /**
+   * Which hops may set the client address (rate limits, logs): `none` (default: the socket's
+   * peer, X-Forwarded-For ignored), a count of reverse proxies in front of the server, or a
+   * comma-separated list of their CIDRs. See README "Client addresses".
+   */
+  TRUSTED_PROXIES: z.string().default("none").superRefine((v, ctx) => {
+    try {
+      parseTrustedProxies(v);
+    } catch (err) {
+      ctx.addIssue({ code: "custom", message: (err as Error).message });
+    }
+  }),
   DB_TIMEOUT_MS: int(8000, 100, 60000),
   CRON_ENABLED: bool(true),
   /**

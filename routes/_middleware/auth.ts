@@ -24,6 +24,8 @@ import {
   TokenError,
   verifyToken,
 } from "../../core/tokens.ts";
+import { clientAddress, parseTrustedProxies } from "../../core/client_address.ts";
+import type { TrustedProxies } from "../../core/client_address.ts";
 import { findClientById, findClientByTokenHash } from "../../db/clients.ts";
 import type { ClientRecord } from "../../db/clients.ts";
 import { insertSystemEvent } from "../../db/events.ts";
@@ -169,20 +171,27 @@ export function forgetClientTokens(deps: AppDeps, clientId: string): void {
   deps.services.authCache.deleteWhere((p) => p.clientId === clientId);
 }
 
+const trustedCache = new Map<string, TrustedProxies>();
+
 /**
- * The caller's address: the first X-Forwarded-For entry (set by the reverse proxy), else the
- * connection's remote address, else "unknown" (in-process requests in tests have neither).
+ * The caller's address for rate limits and logs: the socket's peer, or with TRUSTED_PROXIES the
+ * address our own proxies recorded in X-Forwarded-For (core/client_address.ts). "unknown" when
+ * there is no connection (in-process requests in tests).
  */
 export function sourceAddress(c: AppContext): string {
-  const forwarded = c.req.header("x-forwarded-for")?.split(",")[0]?.trim();
-  if (forwarded) return forwarded.slice(0, 64);
+  const setting = c.get("deps").config.TRUSTED_PROXIES;
+  let trusted = trustedCache.get(setting);
+  if (!trusted) {
+    trusted = parseTrustedProxies(setting);
+    trustedCache.set(setting, trusted);
+  }
+  let socket: string | null = null;
   try {
-    const address = getConnInfo(c).remote.address;
-    if (address) return address;
+    socket = getConnInfo(c).remote.address ?? null;
   } catch {
     // No connection info (app.request in tests, or a non-Deno adapter).
   }
-  return "unknown";
+  return clientAddress(trusted, socket, c.req.header("x-forwarded-for"));
 }
 
 // One auth_failed event per minute per code and route is enough to see an attack without letting

@@ -8,6 +8,7 @@ import type { z } from "@hono/zod-openapi";
 import type { AppContext, AppEnv } from "../_app.ts";
 import { defineRoute, principalOf } from "../_app.ts";
 import { NotFoundError } from "../_errors.ts";
+import { sourceAddress } from "../_middleware/auth.ts";
 import type { CommandRecord } from "../../db/commands.ts";
 import { completeCommand, findCommandForAgent } from "../../db/commands.ts";
 import { expirePendingCommand, markDelivered, pollCommand } from "../../db/commands.ts";
@@ -78,14 +79,10 @@ function clientOf(c: AppContext): string {
   return p.kind === "client" ? p.clientId : "";
 }
 
-/** The caller's address: first X-Forwarded-For hop, X-Real-IP, or the socket peer. */
+/** The caller's address from trusted hops only (TRUSTED_PROXIES), null when unknown. */
 function callerIp(c: AppContext): string | null {
-  const fwd = c.req.header("x-forwarded-for")?.split(",")[0]?.trim();
-  if (fwd) return fwd;
-  const real = c.req.header("x-real-ip")?.trim();
-  if (real) return real;
-  const env = c.env as { remoteAddr?: { hostname?: string } } | undefined;
-  return env?.remoteAddr?.hostname ?? null;
+  const ip = sourceAddress(c);
+  return ip === "unknown" ? null : ip;
 }
 
 /** Registers E04 and E05. */
