@@ -26,6 +26,8 @@ export const configSchema = z.object({
   /** Comma-separated origins allowed by CORS, or `*` (bearer tokens, no cookies: see README). */
   CORS_ORIGINS: z.string().default("*"),
   MAX_BODY_BYTES: int(256 * 1024, 1024, 16 * 1024 * 1024),
+  /** A request body must arrive within this many ms once its route authenticated it (408). */
+  BODY_READ_TIMEOUT_MS: int(15_000, 100, 300_000),
   /**
    * Which hops may set the client address (rate limits, logs): `none` (default: the socket's
    * peer, X-Forwarded-For ignored), a count of reverse proxies in front of the server, or a

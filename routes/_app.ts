@@ -16,6 +16,7 @@ import type { HealthBuffer } from "../services/health_buffer.ts";
 import type { PricingReportHook } from "./agent/pricing.ts";
 import { BadRequestError, NotFoundError } from "./_errors.ts";
 import { authenticate } from "./_middleware/auth.ts";
+import { readBody } from "./_middleware/read_body.ts";
 import type { AuthOptions } from "./_middleware/auth.ts";
 
 /** A client (tenant) resolved from its token. */
@@ -109,7 +110,8 @@ export function defineRoute<const R extends RouteConfig>(
   route: R,
   opts: AuthOptions = {},
 ): R & { "x-auth": AuthKind } {
-  const middleware = auth === "none" ? [] : [authenticate(auth, opts)];
+  // The body is read only after authentication, within a size limit and a deadline.
+  const middleware = auth === "none" ? [readBody()] : [authenticate(auth, opts), readBody()];
   const extra = route.middleware
     ? (Array.isArray(route.middleware) ? route.middleware : [route.middleware])
     : [];

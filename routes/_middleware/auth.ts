@@ -29,7 +29,8 @@ import type { TrustedProxies } from "../../core/client_address.ts";
 import { findClientById, findClientByTokenHash } from "../../db/clients.ts";
 import type { ClientRecord } from "../../db/clients.ts";
 import { insertSystemEvent } from "../../db/events.ts";
-import { ForbiddenError, UnauthorizedError } from "../_errors.ts";
+import { ForbiddenError, HttpError, UnauthorizedError } from "../_errors.ts";
+import { readBodyText } from "./read_body.ts";
 
 /** Why a token was refused; `status` 401 or 403, `code` stable, `message` human. */
 export class AuthFailure extends Error {
@@ -56,7 +57,9 @@ export function authenticate(kind: AuthKind, opts: AuthOptions = {}): Middleware
   return async (c, next) => {
     const deps = c.get("deps");
     let token = extractBearer(c.req.header("authorization"));
-    if (!token && opts.bodyToken) token = await bodyToken(() => c.req.json());
+    if (!token && opts.bodyToken) {
+      token = await bodyToken(async () => JSON.parse(await readBodyText(c)));
+    }
     if (!token) {
       const what = kind === "admin" ? "admin credential" : "client token";
       throw new UnauthorizedError(`Missing ${what}`, "missing_token");
@@ -90,15 +93,17 @@ export function authenticate(kind: AuthKind, opts: AuthOptions = {}): Middleware
 }
 
 async function bodyToken(read: () => Promise<unknown>): Promise<string | null> {
+  let body: unknown;
   try {
-    const body = await read();
-    const t = body && typeof body === "object"
-      ? (body as Record<string, unknown>).client_token
-      : null;
-    return typeof t === "string" ? extractBearer(t) : null;
-  } catch {
-    return null;
+    body = await read();
+  } catch (err) {
+    if (err instanceof HttpError) throw err; // too large, too slow, or the client is gone
+    return null; // not JSON: the route's validation answers it
   }
+  const t = body && typeof body === "object"
+    ? (body as Record<string, unknown>).client_token
+    : null;
+  return typeof t === "string" ? extractBearer(t) : null;
 }
 
 /**
