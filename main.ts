@@ -10,10 +10,9 @@ import type { Db } from "./db/client.ts";
 import { currentSchemaVersion, LATEST_SCHEMA_VERSION, migrate } from "./db/migrate.ts";
 import { createApp } from "./routes/mod.ts";
 import { createServices } from "./services/mod.ts";
-import type { AppDeps } from "./routes/_app.ts";
 import { registerJobs } from "./jobs/mod.ts";
-import { devSecrets, seedDemo } from "./db/local/dev.ts";
-import { evaluateAfterPricingReport } from "./services/decision_evaluation.ts";
+import { devSecrets } from "./db/local/dev.ts";
+import { seedDemo } from "./services/dev_seed.ts";
 import { startHealthFlusher } from "./services/health_buffer.ts";
 import type { LocalStack } from "./db/local/stack.ts";
 
@@ -64,10 +63,9 @@ async function main(): Promise<void> {
     log.info("schema ready", { version: current });
   }
 
-  const services = createServices(config, log);
-  // The decision engine runs after every stored pricing report, off the agent's request path.
-  services.onPricingReport = evaluateAfterPricingReport;
-  const deps: AppDeps = { db, config, clock: systemClock, log, services };
+  // The production app: createServices wires the decision engine, caches and background queue.
+  const deps = createServices(config, db, systemClock, log);
+  const { services } = deps;
   if (dev) await seedDemo(deps);
   const app = createApp(deps);
 

@@ -14,7 +14,7 @@ import { migrate } from "../db/migrate.ts";
 import { devSecrets } from "../db/local/dev.ts";
 import type { LocalStack } from "../db/local/stack.ts";
 import { createServices } from "../services/mod.ts";
-import type { AppDeps } from "../routes/_app.ts";
+import type { AppDeps } from "../services/types.ts";
 
 const DATA_DIR = ".data";
 
@@ -87,13 +87,10 @@ export async function openCliDeps(config: Config): Promise<CliDeps> {
   const log = cliLogger(config);
   const { db, close } = await openCliDb(config, log);
   await migrate(db, { log: (m) => log.info(m) });
-  const services = createServices(config, log, `cli-${Deno.pid}`);
+  const deps = createServices(config, db, systemClock, log, { instanceName: `cli-${Deno.pid}` });
+  const { services } = deps;
   return {
-    db,
-    config,
-    clock: systemClock,
-    log,
-    services,
+    ...deps,
     async close() {
       await services.background.drain();
       await close();

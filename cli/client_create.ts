@@ -3,7 +3,7 @@
  * token (the only time the token is shown). Without --email a unique placeholder address is stored.
  */
 import { parseArgs } from "node:util";
-import { HttpError } from "../routes/_errors.ts";
+import { DomainError } from "../core/errors.ts";
 import { createClientAccount } from "../services/client_accounts.ts";
 import { cliActorId, loadCliConfig, openCliDeps, runCli } from "./_env.ts";
 
@@ -46,7 +46,7 @@ async function main(args: string[]): Promise<number> {
     }
     return 0;
   } catch (err) {
-    if (err instanceof HttpError) {
+    if (err instanceof DomainError) {
       console.error(`error: ${err.message}`);
       return 1;
     }

@@ -23,16 +23,9 @@ import {
   SuccessBody,
 } from "./extra_schemas.ts";
 import type { NormalizedPricing } from "./extra_schemas.ts";
+import type { PricingReportEvent } from "../../services/types.ts";
 
-/** A stored pricing report, handed to the decision engine after the agent got its answer. */
-export interface PricingReportEvent extends NormalizedPricing {
-  agentId: string;
-  clientId: string;
-  receivedAt: Date;
-}
-
-/** The decision engine's entry point for pricing reports (wired by main.ts into AppServices). */
-export type PricingReportHook = (deps: AppDeps, event: PricingReportEvent) => Promise<void>;
+export type { PricingReportEvent, PricingReportHook } from "../../services/types.ts";
 
 const pricingRoute = defineRoute("agent", {
   method: "post",

@@ -6,7 +6,7 @@
 import { parseArgs } from "node:util";
 import { ConfigError, parseConfig } from "../config.ts";
 import { createLogger } from "../core/log.ts";
-import { migrate } from "./migrate.ts";
+import { migrate } from "../db/migrate.ts";
 
 /** Runs the migrate command with its CLI arguments. */
 export async function runMigrateCli(args: string[]): Promise<void> {
@@ -26,7 +26,7 @@ export async function runMigrateCli(args: string[]): Promise<void> {
     throw err;
   }
   const log = createLogger({ level: config.LOG_LEVEL, sink: (l) => console.error(l) });
-  const { openCliDb } = await import("../cli/_env.ts");
+  const { openCliDb } = await import("./_env.ts");
   const { db, close } = await openCliDb(config, log);
   try {
     const r = await migrate(db, { routines: values.routines, log: (m) => log.info(m) });
