@@ -1,8 +1,12 @@
 /**
- * Composition root: config -> database -> migrations -> createApp -> crons -> serve -> graceful
- * shutdown. `--dev` (deno task dev) without DATABASE_URL starts a private MariaDB under .data/
+ * Composition root. At module top level, before anything else: crons.ts registers every job with
+ * Deno.cron (Deno Deploy finds crons only there). Then config -> database -> schema check (or
+ * migrations in dev) -> createServices -> createApp -> the crons get their dependencies -> serve
+ * -> graceful shutdown. `--dev` (deno task dev) without DATABASE_URL starts a private MariaDB under .data/
  * and the protocol endpoint in-process, creates a demo client and prints its token.
  */
+// First import: registers the crons at top level, before Deno.serve.
+import { setCronDeps, stopCrons } from "./crons.ts";
 import { ConfigError, parseConfig } from "./config.ts";
 import { createLogger, systemClock } from "./core/log.ts";
 import { createDb } from "./db/client.ts";
@@ -10,7 +14,6 @@ import type { Db } from "./db/client.ts";
 import { currentSchemaVersion, LATEST_SCHEMA_VERSION, migrate } from "./db/migrate.ts";
 import { createApp } from "./routes/mod.ts";
 import { createServices } from "./services/mod.ts";
-import { registerJobs } from "./jobs/mod.ts";
 import { devSecrets } from "./db/local/dev.ts";
 import { seedDemo } from "./services/dev_seed.ts";
 import { startHealthFlusher } from "./services/health_buffer.ts";
@@ -69,15 +72,11 @@ async function main(): Promise<void> {
   if (dev) await seedDemo(deps);
   const app = createApp(deps);
 
-  const cronAbort = new AbortController();
+  const flusherAbort = new AbortController();
   // Server-side heartbeat metrics are aggregated in memory and written in batches.
-  startHealthFlusher(deps, cronAbort.signal);
-  if (config.CRON_ENABLED) {
-    registerJobs(
-      { db, config, clock: systemClock, log, instanceName: services.instanceName },
-      cronAbort.signal,
-    );
-  }
+  startHealthFlusher(deps, flusherAbort.signal);
+  // From now on cron ticks run their job (CRON_ENABLED=false: every tick returns at once).
+  setCronDeps({ db, config, clock: systemClock, log, instanceName: services.instanceName });
 
   const server = Deno.serve({
     hostname: config.HOST,
@@ -90,7 +89,8 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info("shutting down", { signal });
-    cronAbort.abort();
+    stopCrons();
+    flusherAbort.abort();
     await server.shutdown();
     await services.background.drain();
     if (stack) await stack.stop();

@@ -118,10 +118,8 @@ async function main(): Promise<void> {
   const app = createApp(deps);
   const stop = new AbortController();
   if (config.CRON_ENABLED) {
-    registerJobs(
-      { db, config, clock: systemClock, log, instanceName: services.instanceName },
-      stop.signal,
-    );
+    const jobDeps = { db, config, clock: systemClock, log, instanceName: services.instanceName };
+    registerJobs(config, () => jobDeps, { signal: stop.signal });
   }
   startHealthFlusher(deps, stop.signal);
 
