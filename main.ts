@@ -11,7 +11,8 @@ import { ConfigError, parseConfig } from "./config.ts";
 import { createLogger, systemClock } from "./core/log.ts";
 import { createDb } from "./db/client.ts";
 import type { Db } from "./db/client.ts";
-import { currentSchemaVersion, LATEST_SCHEMA_VERSION, migrate } from "./db/migrate.ts";
+import { LATEST_SCHEMA_VERSION, migrate } from "./db/migrate.ts";
+import { schemaVersionProblem } from "./db/schema_version.ts";
 import { createApp } from "./routes/mod.ts";
 import { createServices } from "./services/mod.ts";
 import { devSecrets } from "./db/local/dev.ts";
@@ -55,15 +56,9 @@ async function main(): Promise<void> {
       created: migrated.createdTables.length,
     });
   } else {
-    const current = await currentSchemaVersion(db);
-    if (current !== LATEST_SCHEMA_VERSION) {
-      throw new ConfigError(
-        `database schema is at ${
-          current ?? "nothing"
-        }, this server needs ${LATEST_SCHEMA_VERSION}: run \`deno task migrate\` first (or set MIGRATE_ON_START=true)`,
-      );
-    }
-    log.info("schema ready", { version: current });
+    const problem = await schemaVersionProblem(db);
+    if (problem) throw new ConfigError(`${problem} (or set MIGRATE_ON_START=true)`);
+    log.info("schema ready", { version: LATEST_SCHEMA_VERSION });
   }
 
   // The production app: createServices wires the decision engine, caches and background queue.

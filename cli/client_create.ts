@@ -16,20 +16,15 @@ async function main(args: string[]): Promise<number> {
       name: { type: "string" },
       email: { type: "string" },
       json: { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
   });
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
   const name = values.name?.trim();
   if (!name) {
     console.error(USAGE);
     return 2;
   }
-  const deps = await openCliDeps(await loadCliConfig());
+  const deps = await openCliDeps(await loadCliConfig(), "client:create");
   try {
     const { client, token } = await createClientAccount(deps, { name, email: values.email }, {
       type: "cli",
@@ -56,4 +51,4 @@ async function main(args: string[]): Promise<number> {
   }
 }
 
-if (import.meta.main) await runCli(main);
+if (import.meta.main) await runCli(main, { usage: USAGE });
