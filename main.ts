@@ -2,8 +2,8 @@
  * Composition root. At module top level, before anything else: crons.ts registers every job with
  * Deno.cron (Deno Deploy finds crons only there). Then config -> database -> schema check (or
  * migrations in dev) -> createServices -> createApp -> the crons get their dependencies -> serve
- * -> graceful shutdown. `--dev` (deno task dev) without DATABASE_URL starts a private MariaDB under .data/
- * and the protocol endpoint in-process, creates a demo client and prints its token.
+ * -> graceful shutdown. `--dev` (deno task dev) without DATABASE_URL starts a private MariaDB
+ * under .data/ and the protocol endpoint in-process, creates a demo client and prints its token.
  */
 // First import: registers the crons at top level, before Deno.serve.
 import { setCronDeps, stopCrons } from "./crons.ts";

@@ -1,5 +1,5 @@
 /**
- * The layering check behind tests/import_rules_test.ts (and `deno task imports`): reads every
+ * The layering check behind tests/import_rules_test.ts (run by `deno task test`/`ok`): reads every
  * .ts module under core/, db/, services/, routes/ and jobs/, resolves its imports and reports
  * each one that breaks a rule, as `file: import (rule)`.
  */
