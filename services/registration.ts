@@ -10,8 +10,7 @@
  * not there: under REPEATABLE READ such a read takes a gap lock, and concurrent inserts into
  * the same gap then wait for each other (errno 1213) — the cause of issue 12's failures.
  */
-import type { z } from "@hono/zod-openapi";
-import type { AppDeps } from "../routes/_app.ts";
+import type { AppDeps } from "./types.ts";
 import type { Queryable } from "../db/client.ts";
 import type { AgentRecord } from "../db/agents.ts";
 import {
@@ -28,18 +27,31 @@ import {
   recordStatusChange,
   updateAgentFromRegistration,
 } from "../db/agent_writes.ts";
-import { findClientById } from "../db/clients.ts";
 import { insertNotification, insertSystemEvent } from "../db/events.ts";
 import type { InstanceRecord } from "../db/instances.ts";
 import { findInstance, isRetiredInstance, upsertPrimaryInstance } from "../db/instances.ts";
 import { findAgentOfReplicaInstance, onInstanceRegistered } from "../db/replicas.ts";
 import { moveSegment } from "../db/segments.ts";
-import { ForbiddenError, UnauthorizedError } from "../routes/_errors.ts";
-import type { RegisterResponse } from "../routes/agent/schemas.ts";
+import { NotFound } from "../core/errors.ts";
 import { completeSwitch } from "./registration_switch.ts";
-
-/** The register answer. */
-export type Answer = z.infer<typeof RegisterResponse>;
+/** The register answer (E01; routes/agent/schemas.ts RegisterResponse is its wire schema). */
+export interface Answer {
+  agent_id: string;
+  client_id: string;
+  message: string;
+  config: {
+    enabled: boolean;
+    auto_switch_enabled: boolean;
+    auto_terminate_enabled: boolean;
+    terminate_wait_seconds: number;
+    replica_enabled: boolean;
+    replica_count: number;
+    min_savings_percent: number;
+    risk_threshold: number;
+    max_switches_per_week: number;
+    min_pool_duration_hours: number;
+  };
+}
 
 const SILENT_CONFIG: Answer["config"] = {
   enabled: false,
@@ -99,18 +111,16 @@ interface Plan {
 }
 
 /**
- * Registers an agent: lookups without locks, then one short transaction. A deleted client's
- * cached token is answered 401, a deactivated one's 403 (never a 500), and its cached tokens
- * are dropped on this instance.
+ * E01: registers an agent: lookups without locks, then one short transaction. The caller has
+ * checked that the client account exists and is active (routes/_middleware/auth.ts
+ * requireLiveClient); one deleted meanwhile is NotFound, never a crash.
  */
-export async function registerAgent(ctx: RegistrationCtx): Promise<Answer> {
-  const { deps, clientId } = ctx;
-  const client = await findClientById(deps.db, clientId);
-  if (!client || !client.isActive || client.status !== "active") {
-    deps.services.authCache.deleteWhere((p) => p.clientId === clientId);
-    if (!client) throw new UnauthorizedError("Client token was revoked", "token_revoked");
-    throw new ForbiddenError("Client account is not active", "client_inactive");
-  }
+export async function registerAgent(
+  deps: AppDeps,
+  reg: Omit<RegistrationCtx, "deps">,
+): Promise<Answer> {
+  const ctx: RegistrationCtx = { ...reg, deps };
+  const { clientId } = ctx;
   const seen = await findAgentByLogicalId(deps.db, { clientId, logicalAgentId: ctx.logical });
   const inst = await findInstance(deps.db, clientId, ctx.fields.instanceId);
   const early = quietAnswer(ctx, seen, inst);
@@ -174,14 +184,14 @@ async function registerInTx(tx: Queryable, ctx: RegistrationCtx, plan: Plan): Pr
     });
     // The row exists now (ours, or a concurrent registration's): this locks a record, no gap.
     agentId = await lockAgentRow(tx, { clientId, logicalAgentId: ctx.logical });
-    if (!agentId) throw new UnauthorizedError("Client token was revoked", "token_revoked");
+    if (!agentId) throw new NotFound("Client account not found", "client_not_found");
     created = agentId === id;
     if (created) await insertAgentConfig(tx, id);
   }
   // The first consistent read comes after the lock, so it sees every registration of this
   // agent that committed before it.
   const agent = await findAgentForClient(tx, { clientId, agentId });
-  if (!agent) throw new UnauthorizedError("Client token was revoked", "token_revoked");
+  if (!agent) throw new NotFound("Client account not found", "client_not_found");
   const inst = await findInstance(tx, clientId, ctx.fields.instanceId);
   const quiet = quietAnswer(ctx, agent, inst);
   if (quiet) throw new SilentAnswer(quiet);
@@ -305,7 +315,7 @@ async function registeredEvent(tx: Queryable, ctx: RegistrationCtx, agentId: str
 
 async function answerFor(tx: Queryable, ctx: RegistrationCtx, agentId: string): Promise<Answer> {
   const agent = await findAgentForClient(tx, { clientId: ctx.clientId, agentId });
-  if (!agent) throw new UnauthorizedError("Client token was revoked", "token_revoked");
+  if (!agent) throw new NotFound("Client account not found", "client_not_found");
   return {
     agent_id: agent.id,
     client_id: ctx.clientId,

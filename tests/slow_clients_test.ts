@@ -9,7 +9,7 @@ import type { TestContext } from "./_support.ts";
 
 const enc = new TextEncoder();
 
-async function serve(t: TestContext) {
+function serve(t: TestContext) {
   const ac = new AbortController();
   const server = Deno.serve(
     { port: 0, hostname: "127.0.0.1", signal: ac.signal, onListen: () => {} },
@@ -64,7 +64,7 @@ function post(path: string, headers: Record<string, string>): string {
 
 Deno.test("slow clients: the body is not read before authentication", async () => {
   const t = await testContext("slow_auth_first", { env: { BODY_READ_TIMEOUT_MS: "10000" } });
-  const s = await serve(t);
+  const s = serve(t);
   try {
     // A body that never comes: without a credential the answer is 401 at once, not a wait.
     const r = await rawRequest(
@@ -84,7 +84,7 @@ Deno.test("slow clients: a body slower than BODY_READ_TIMEOUT_MS gets 408; too l
     env: { BODY_READ_TIMEOUT_MS: "300", MAX_BODY_BYTES: "2048" },
   });
   const c = await t.createClient();
-  const s = await serve(t);
+  const s = serve(t);
   try {
     const auth = { Authorization: `Bearer ${c.token}` };
     const path = `/api/agents/${crypto.randomUUID()}/heartbeat`;
@@ -110,7 +110,7 @@ Deno.test("slow clients: a body slower than BODY_READ_TIMEOUT_MS gets 408; too l
 Deno.test("slow clients: a client that disconnects mid-body is logged as 499 at info, never a 500", async () => {
   const t = await testContext("slow_vanish", { env: { BODY_READ_TIMEOUT_MS: "5000" } });
   const c = await t.createClient();
-  const s = await serve(t);
+  const s = serve(t);
   try {
     const auth = { Authorization: `Bearer ${c.token}` };
     for (let i = 0; i < 5; i++) {

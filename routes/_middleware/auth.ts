@@ -7,15 +7,7 @@
 import type { MiddlewareHandler } from "hono";
 import { getConnInfo } from "hono/deno";
 import { decodeJwt } from "jose";
-import type {
-  AppContext,
-  AppDeps,
-  AppEnv,
-  AppServices,
-  AuthKind,
-  ClientPrincipal,
-  Principal,
-} from "../_app.ts";
+import type { AppContext, AppDeps, AppEnv, AuthKind, ClientPrincipal, Principal } from "../_app.ts";
 import {
   constantTimeEqual,
   extractBearer,
@@ -171,9 +163,19 @@ export async function resolvePrincipal(deps: AppDeps, token: string): Promise<Pr
   return principal;
 }
 
-/** Drops every cached token of a client (after regenerate or delete). */
-export function forgetClientTokens(deps: AppDeps, clientId: string): void {
+/**
+ * Checks in the database that the principal's client still exists and is active (a cached token
+ * may outlive a delete or deactivation done on another instance for up to AUTH_CACHE_TTL).
+ * Throws 401 `token_revoked` / 403 `client_inactive` and drops the client's cached tokens here.
+ * Registration uses it: a revoked agent must stop at once, and it is not a hot path.
+ */
+export async function requireLiveClient(c: AppContext, clientId: string): Promise<void> {
+  const deps = c.get("deps");
+  const client = await findClientById(deps.db, clientId);
+  if (client && client.isActive && client.status === "active") return;
   deps.services.authCache.deleteWhere((p) => p.clientId === clientId);
+  if (!client) throw new UnauthorizedError("Client token was revoked", "token_revoked");
+  throw new ForbiddenError("Client account is not active", "client_inactive");
 }
 
 const trustedCache = new Map<string, TrustedProxies>();
@@ -200,16 +202,12 @@ export function sourceAddress(c: AppContext): string {
 }
 
 // One auth_failed event per minute per code and route is enough to see an attack without letting
-// a flood of bad tokens turn into a flood of database writes. Kept per app instance.
-const recentFailures = new WeakMap<AppServices, Map<string, number>>();
+// a flood of bad tokens turn into a flood of database writes. Kept per app instance
+// (AppServices.authFailures).
 
 /** True at most once per minute for `key` on this app instance (throttles event writes). */
 export function firstInMinute(deps: AppDeps, key: string): boolean {
-  let seen = recentFailures.get(deps.services);
-  if (!seen) {
-    seen = new Map();
-    recentFailures.set(deps.services, seen);
-  }
+  const seen = deps.services.authFailures;
   const now = deps.clock().getTime();
   const last = seen.get(key);
   if (last !== undefined && now - last >= 0 && now - last < 60_000) return false;

@@ -9,6 +9,7 @@ import type { AppEnv } from "../_app.ts";
 import { defineRoute, principalOf } from "../_app.ts";
 import type { AgentRegistrationFields } from "../../db/agent_writes.ts";
 import { registerAgent } from "../../services/registration.ts";
+import { requireLiveClient } from "../_middleware/auth.ts";
 import { ErrorBody, known, poolOf, RegisterBody, RegisterResponse, storedMode } from "./schemas.ts";
 
 const route = defineRoute("agent", {
@@ -29,6 +30,10 @@ const route = defineRoute("agent", {
       description: "Missing or invalid token",
       content: { "application/json": { schema: ErrorBody } },
     },
+    403: {
+      description: "The client account is not active",
+      content: { "application/json": { schema: ErrorBody } },
+    },
   },
 }, { bodyToken: true });
 
@@ -41,8 +46,8 @@ export function registerRegisterRoute(app: OpenAPIHono<AppEnv>): void {
     const fields = normalize(body);
     const logical = known(body.logical_agent_id) ?? fields.instanceId;
     const deps = c.get("deps");
-    const answer = await registerAgent({
-      deps,
+    await requireLiveClient(c, clientId);
+    const answer = await registerAgent(deps, {
       clientId,
       logical,
       fields,
