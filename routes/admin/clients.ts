@@ -14,6 +14,7 @@ import {
   listClientSummaries,
 } from "../../db/clients.ts";
 import type { ClientSummary } from "../../db/clients.ts";
+import { errorResponse, json, jsonRequest } from "../_openapi.ts";
 import { sourceAddress } from "../_middleware/auth.ts";
 import type { Actor } from "./client_accounts.ts";
 import {
@@ -29,20 +30,18 @@ import {
   CreateClientBody,
   CreateClientResponse,
   DeleteClientResponse,
-  ErrorBody,
   GrowthPoint,
   GrowthQuery,
-  jsonBody,
   ListClientsQuery,
   RegenerateTokenResponse,
 } from "./client_schemas.ts";
 
 const TAGS = ["admin: clients"];
 const AUTH_ERRORS = {
-  401: jsonBody("Missing or invalid admin credential", ErrorBody),
-  403: jsonBody("A client token cannot use admin routes", ErrorBody),
+  401: errorResponse("Missing or invalid admin credential"),
+  403: errorResponse("A client token cannot use admin routes"),
 };
-const NOT_FOUND = { 404: jsonBody("Unknown client", ErrorBody) };
+const NOT_FOUND = { 404: errorResponse("Unknown client") };
 
 const createRoute = defineRoute("admin", {
   method: "post",
@@ -50,12 +49,12 @@ const createRoute = defineRoute("admin", {
   tags: TAGS,
   summary: "Create a client; the answer holds its token (shown only here)",
   request: {
-    body: { required: true, content: { "application/json": { schema: CreateClientBody } } },
+    body: jsonRequest(CreateClientBody),
   },
   responses: {
-    200: jsonBody("Created", CreateClientResponse),
-    400: jsonBody("Invalid body", ErrorBody),
-    409: jsonBody("Name or e-mail already used (case-insensitive)", ErrorBody),
+    200: json(CreateClientResponse, "Created"),
+    400: errorResponse("Invalid body"),
+    409: errorResponse("Name or e-mail already used (case-insensitive)"),
     ...AUTH_ERRORS,
   },
 });
@@ -67,8 +66,8 @@ const listRoute = defineRoute("admin", {
   summary: "Clients newest first with agent and instance counters (bare array)",
   request: { query: ListClientsQuery },
   responses: {
-    200: jsonBody("Clients", ClientListItem.array()),
-    400: jsonBody("Invalid query", ErrorBody),
+    200: json(ClientListItem.array(), "Clients"),
+    400: errorResponse("Invalid query"),
     ...AUTH_ERRORS,
   },
 });
@@ -80,8 +79,8 @@ const growthRoute = defineRoute("admin", {
   summary: "Clients per day over the last `days` days (from clients.created_at)",
   request: { query: GrowthQuery },
   responses: {
-    200: jsonBody("One point per UTC day, oldest first", GrowthPoint.array()),
-    400: jsonBody("Invalid query", ErrorBody),
+    200: json(GrowthPoint.array(), "One point per UTC day, oldest first"),
+    400: errorResponse("Invalid query"),
     ...AUTH_ERRORS,
   },
 });
@@ -92,7 +91,7 @@ const getRoute = defineRoute("admin", {
   tags: TAGS,
   summary: "One client with counters and token metadata (never the token)",
   request: { params: ClientIdParam },
-  responses: { 200: jsonBody("Client", ClientDetail), ...NOT_FOUND, ...AUTH_ERRORS },
+  responses: { 200: json(ClientDetail, "Client"), ...NOT_FOUND, ...AUTH_ERRORS },
 });
 
 const deleteRoute = defineRoute("admin", {
@@ -101,7 +100,7 @@ const deleteRoute = defineRoute("admin", {
   tags: TAGS,
   summary: "Delete a client, its agents and every row that belongs to them (one transaction)",
   request: { params: ClientIdParam },
-  responses: { 200: jsonBody("Deleted", DeleteClientResponse), ...NOT_FOUND, ...AUTH_ERRORS },
+  responses: { 200: json(DeleteClientResponse, "Deleted"), ...NOT_FOUND, ...AUTH_ERRORS },
 });
 
 const regenerateRoute = defineRoute("admin", {
@@ -112,7 +111,7 @@ const regenerateRoute = defineRoute("admin", {
   description:
     "Bumps the client's token version and drops a legacy token hash. This instance forgets the old token immediately; other instances within AUTH_CACHE_TTL seconds.",
   request: { params: ClientIdParam },
-  responses: { 200: jsonBody("New token", RegenerateTokenResponse), ...NOT_FOUND, ...AUTH_ERRORS },
+  responses: { 200: json(RegenerateTokenResponse, "New token"), ...NOT_FOUND, ...AUTH_ERRORS },
 });
 
 const tokenRoute = defineRoute("admin", {
@@ -124,7 +123,7 @@ const tokenRoute = defineRoute("admin", {
     "The predecessor returned the stored token in clear. Tokens are now shown once, on create and on regenerate; this route always answers 410 `token_not_retrievable` (404 for an unknown client). Use POST /api/admin/clients/{client_id}/regenerate-token to issue a new one.",
   request: { params: ClientIdParam },
   responses: {
-    410: jsonBody("The token cannot be retrieved", ErrorBody),
+    410: errorResponse("The token cannot be retrieved"),
     ...NOT_FOUND,
     ...AUTH_ERRORS,
   },

@@ -6,7 +6,7 @@ import { defineRoute } from "../_app.ts";
 import { csvHeaders, toCsv } from "../_csv.ts";
 import { LIMITS, pageQuery } from "../_pagination.ts";
 import { activeClientStats } from "../../db/admin.ts";
-import { COMMON_ERRORS } from "../client/schemas.ts";
+import { COMMON_ERRORS, csv } from "../_openapi.ts";
 import { ADMIN_AUTH } from "./schemas.ts";
 
 /** Header row of the global-stats export. */
@@ -29,10 +29,7 @@ const route = defineRoute("admin", {
     `${ADMIN_AUTH} One row per active client, oldest first: savings (opening balance + settled ledger), active instances, enabled agents — each aggregated per table. RFC 4180 quoting; text cells starting with = + - @ TAB or CR get a leading single quote (formula injection). \`window.open\` cannot send the Authorization header: fetch with it and save the response.`,
   request: { query: z.object(pageQuery(LIMITS.export)) },
   responses: {
-    200: {
-      description: "CSV attachment",
-      content: { "text/csv": { schema: z.string().describe("CSV text with a header row") } },
-    },
+    200: csv("CSV attachment"),
     ...COMMON_ERRORS,
   },
 });

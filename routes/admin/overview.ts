@@ -6,7 +6,7 @@ import { defineRoute } from "../_app.ts";
 import { LIMITS, pageQuery } from "../_pagination.ts";
 import { adminAgents, adminInstances, adminStats, recentActivity } from "../../db/admin.ts";
 import { heartbeatCutoff } from "../../db/dashboard.ts";
-import { COMMON_ERRORS, json } from "../client/schemas.ts";
+import { COMMON_ERRORS, json } from "../_openapi.ts";
 import {
   ActivityItem,
   ADMIN_AUTH,

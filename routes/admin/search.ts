@@ -6,7 +6,7 @@ import { defineRoute } from "../_app.ts";
 import { LIMITS } from "../_pagination.ts";
 import { searchAll } from "../../db/admin_search.ts";
 import { heartbeatCutoff } from "../../db/dashboard.ts";
-import { COMMON_ERRORS, json } from "../client/schemas.ts";
+import { COMMON_ERRORS, json } from "../_openapi.ts";
 import { ADMIN_AUTH, SearchResponse } from "./schemas.ts";
 
 const route = defineRoute("admin", {

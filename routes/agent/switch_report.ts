@@ -20,7 +20,6 @@ import { applySwitchReport } from "../../db/switches.ts";
 import type { SwitchReport } from "./schemas.ts";
 import {
   AgentIdParam,
-  ErrorBody,
   known,
   parseAgentTime,
   poolOf,
@@ -28,6 +27,7 @@ import {
   SuccessBody,
   SwitchReportBody,
 } from "./schemas.ts";
+import { errorResponse, json, jsonRequest } from "../_openapi.ts";
 
 const route = defineRoute("agent", {
   method: "post",
@@ -38,18 +38,12 @@ const route = defineRoute("agent", {
     "savings_impact = old price - new price in $/h, where a price is the spot price when known, else on-demand. downtime_seconds = new instance ready - old instance terminated (0 if the old one was not terminated first); total_duration_seconds = new instance ready - initiated.",
   request: {
     params: AgentIdParam,
-    body: { required: true, content: { "application/json": { schema: SwitchReportBody } } },
+    body: jsonRequest(SwitchReportBody),
   },
   responses: {
-    200: { description: "Recorded", content: { "application/json": { schema: SuccessBody } } },
-    404: {
-      description: "Not this client's agent",
-      content: { "application/json": { schema: ErrorBody } },
-    },
-    409: {
-      description: "The new instance belongs to another account",
-      content: { "application/json": { schema: ErrorBody } },
-    },
+    200: json(SuccessBody, "Recorded"),
+    404: errorResponse("Not this client's agent"),
+    409: errorResponse("The new instance belongs to another account"),
   },
 });
 

@@ -8,7 +8,8 @@ import { clientScopeOrAll, defineRoute } from "../_app.ts";
 import { ConflictError, NotFoundError } from "../_errors.ts";
 import type { AgentSettingsState, AgentWrite } from "../../db/agent_settings.ts";
 import { applyAgentSettings, setAgentEnabled, softDeleteAgent } from "../../db/agent_settings.ts";
-import { AgentParams, CLIENT_AUTH, COMMON_ERRORS, errorResponses, json } from "./schemas.ts";
+import { COMMON_ERRORS, errorResponses, json, jsonRequest } from "../_openapi.ts";
+import { AgentParams, CLIENT_AUTH } from "./schemas.ts";
 import {
   ConfigBody,
   DeleteAgentResponse,
@@ -31,7 +32,7 @@ const toggleRoute = defineRoute("client", {
     `${CLIENT_AUTH} An empty body (or \`{}\`) flips \`enabled\` (the client dashboard sends no body, T-24/T-25); \`{enabled}\` sets it. The agent picks the change up from its config poll within 60 s. Records the system event \`agent_toggled\`. A deleted agent answers 409.`,
   request: {
     params: AgentParams,
-    body: { required: true, content: { "application/json": { schema: ToggleBody } } },
+    body: jsonRequest(ToggleBody),
   },
   responses: { 200: json(ToggleResponse, "The resulting state"), ...WRITE_ERRORS },
 });
@@ -45,7 +46,7 @@ const settingsRoute = defineRoute("client", {
     `${CLIENT_AUTH} Keys present are applied, others are kept. Auto-switch and manual replica mode are mutually exclusive: turning one on turns the other off; with both true the mode that was off is turned on (the dashboard resends every checkbox), and both true while neither was on is a 400. Turning manual replica mode off terminates the agent's manual replicas only (never emergency ones). Answers 200 with the resulting settings.`,
   request: {
     params: AgentParams,
-    body: { required: true, content: { "application/json": { schema: SettingsBody } } },
+    body: jsonRequest(SettingsBody),
   },
   responses: { 200: json(SettingsResponse, "The resulting settings"), ...WRITE_ERRORS },
 });
@@ -59,7 +60,7 @@ const configRoute = defineRoute("client", {
     `${CLIENT_AUTH} The admin modal always sends all four keys; only values that differ from the stored ones are applied (T-27), so saving a new wait time with manual mode off never touches replicas (B-14). Same mutual-exclusion rule as /settings. \`terminateWaitMinutes\` is stored as seconds.`,
   request: {
     params: AgentParams,
-    body: { required: true, content: { "application/json": { schema: ConfigBody } } },
+    body: jsonRequest(ConfigBody),
   },
   responses: { 200: json(SettingsResponse, "The resulting settings"), ...WRITE_ERRORS },
 });

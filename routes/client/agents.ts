@@ -12,7 +12,8 @@ import {
   recentDecisions,
   recentPricingReports,
 } from "../../db/dashboard_agents.ts";
-import { CLIENT_AUTH, ClientParams, COMMON_ERRORS, json, SHAPE_BY_CREDENTIAL } from "./schemas.ts";
+import { COMMON_ERRORS, json } from "../_openapi.ts";
+import { CLIENT_AUTH, ClientParams, SHAPE_BY_CREDENTIAL } from "./schemas.ts";
 import { AgentHistoryResponse, AgentsResponse, DecisionsResponse } from "./schemas_agents.ts";
 import type { AgentDecisions } from "./schemas_agents.ts";
 import { isAdmin, resolveClientId } from "./_scope.ts";

@@ -18,7 +18,8 @@ import {
   poolsWithLatestPrice,
   spotPriceBuckets,
 } from "../../db/dashboard_pricing.ts";
-import { CLIENT_AUTH, COMMON_ERRORS, InstanceParams, json } from "./schemas.ts";
+import { COMMON_ERRORS, json } from "../_openapi.ts";
+import { CLIENT_AUTH, InstanceParams } from "./schemas.ts";
 import {
   LogsResponse,
   MetricsResponse,
@@ -29,6 +30,7 @@ import {
 } from "./schemas_instances.ts";
 import { estimateSavings, instanceInScope } from "./_instance.ts";
 import { isAdmin } from "./_scope.ts";
+import { round } from "../../core/round.ts";
 
 const HOUR = 3600_000;
 const DAY = 86400_000;
@@ -93,8 +95,6 @@ const logsRoute = defineRoute("client", {
   responses: { 200: json(LogsResponse, "Log entries"), ...COMMON_ERRORS },
 });
 
-const round = (v: number, d = 2) => Math.round(v * 10 ** d) / 10 ** d;
-
 /** Pools of the instance's type in its region with their price since `since` (none when unknown). */
 async function currentPools(
   db: Queryable,
@@ -139,7 +139,7 @@ export function registerInstanceDetailRoutes(app: OpenAPIHono<AppEnv>): void {
         name: p.name,
         az: p.az,
         price: p.price ?? 0,
-        savings: p.price !== null && od > 0 ? round((od - p.price) / od * 100) : 0,
+        savings: p.price !== null && od > 0 ? round((od - p.price) / od * 100, 2) : 0,
         priceAt: p.priceAt,
       })),
     }, 200);
@@ -175,9 +175,9 @@ export function registerInstanceDetailRoutes(app: OpenAPIHono<AppEnv>): void {
       spotPrice: inst?.spotPrice ?? 0,
       onDemandPrice: inst?.onDemandPrice ?? 0,
       baselineOnDemandPrice: inst?.baselineOnDemandPrice ?? inst?.onDemandPrice ?? 0,
-      uptimeHours: startedAt ? round(Math.max(0, endMs - Date.parse(startedAt)) / HOUR) : 0,
+      uptimeHours: startedAt ? round(Math.max(0, endMs - Date.parse(startedAt)) / HOUR, 2) : 0,
       hoursSinceLastSwitch: lastSwitch
-        ? round((now.getTime() - Date.parse(lastSwitch)) / HOUR)
+        ? round((now.getTime() - Date.parse(lastSwitch)) / HOUR, 2)
         : null,
       totalSwitches: counts.total,
       switchesLast7Days: counts.last7,

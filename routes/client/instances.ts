@@ -5,7 +5,8 @@ import type { AppEnv } from "../_app.ts";
 import { defineRoute } from "../_app.ts";
 import { LIMITS, pageQuery } from "../_pagination.ts";
 import { listClientInstances, listClientReplicas } from "../../db/dashboard_instances.ts";
-import { CLIENT_AUTH, ClientParams, COMMON_ERRORS, json, SHAPE_BY_CREDENTIAL } from "./schemas.ts";
+import { COMMON_ERRORS, json } from "../_openapi.ts";
+import { CLIENT_AUTH, ClientParams, SHAPE_BY_CREDENTIAL } from "./schemas.ts";
 import { InstanceFilterQuery, InstancesResponse, ReplicasResponse } from "./schemas_instances.ts";
 import { isAdmin, resolveClientId } from "./_scope.ts";
 

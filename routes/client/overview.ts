@@ -11,7 +11,8 @@ import {
   switchesPerDay,
 } from "../../db/dashboard.ts";
 import { listSwitches } from "../../db/dashboard_switches.ts";
-import { CLIENT_AUTH, ClientParams, COMMON_ERRORS, json } from "./schemas.ts";
+import { COMMON_ERRORS, json } from "../_openapi.ts";
+import { CLIENT_AUTH, ClientParams } from "./schemas.ts";
 import { ChartsResponse, OverviewResponse } from "./schemas_overview.ts";
 import { resolveClientId } from "./_scope.ts";
 import { clientSavings } from "./_savings.ts";

@@ -7,7 +7,8 @@ import { NotFoundError } from "../_errors.ts";
 import { LIMITS, pageQuery } from "../_pagination.ts";
 import { countSwitches, listSwitches } from "../../db/dashboard_switches.ts";
 import type { SwitchItem } from "../../db/dashboard_switches.ts";
-import { CLIENT_AUTH, ClientParams, COMMON_ERRORS, json } from "./schemas.ts";
+import { COMMON_ERRORS, json } from "../_openapi.ts";
+import { CLIENT_AUTH, ClientParams } from "./schemas.ts";
 import {
   SavingsQuery,
   SavingsResponse,
