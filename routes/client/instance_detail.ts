@@ -21,6 +21,7 @@ import {
 import { COMMON_ERRORS, json } from "../_openapi.ts";
 import { CLIENT_AUTH, InstanceParams } from "./schemas.ts";
 import {
+  LogEntry,
   LogsResponse,
   MetricsResponse,
   OptionsResponse,
@@ -270,21 +271,11 @@ export function registerInstanceDetailRoutes(app: OpenAPIHono<AppEnv>): void {
     const entries = ctx.instanceId
       ? await instanceLog(db, { clientId: ctx.clientId, instanceId: ctx.instanceId, limit, offset })
       : [];
-    if (isAdmin(c)) return c.json(entries, 200);
-    return c.json({
-      logs: entries.map((e) => ({
-        event_type: e.eventType,
-        timestamp: e.timestamp,
-        status: e.status,
-        from_value: e.fromValue,
-        to_value: e.toValue,
-        savings: e.savings,
-        price: e.price,
-        reason: e.reason,
-        instance_type: e.instanceType,
-      })),
-      limit,
-      offset,
-    }, 200);
+    return c.json(
+      isAdmin(c)
+        ? entries.map(LogEntry.toAdmin)
+        : { logs: entries.map(LogEntry.toClient), limit, offset },
+      200,
+    );
   });
 }
