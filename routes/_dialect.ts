@@ -6,16 +6,7 @@
  * `z.infer` types follow) and the two mappers from one item object built by the route.
  */
 import { z } from "@hono/zod-openapi";
-
-/** `lastHeartbeatAt` → `last_heartbeat_at`, at the type level. */
-export type SnakeCase<S extends string> = S extends `${infer H}${infer T}`
-  ? `${H extends Lowercase<H> ? H : `_${Lowercase<H>}`}${SnakeCase<T>}`
-  : S;
-
-/** `lastHeartbeatAt` → `last_heartbeat_at`. */
-export function snakeCase(key: string): string {
-  return key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-}
+import { type SnakeCase, snakeCase } from "../core/case.ts";
 
 type Names<S> = { readonly [K in keyof S]?: string };
 
