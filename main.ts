@@ -9,12 +9,12 @@ import { createDb } from "./db/client.ts";
 import type { Db } from "./db/client.ts";
 import { currentSchemaVersion, LATEST_SCHEMA_VERSION, migrate } from "./db/migrate.ts";
 import { createApp } from "./routes/mod.ts";
-import { createServices } from "./routes/_services.ts";
+import { createServices } from "./services/mod.ts";
 import type { AppDeps } from "./routes/_app.ts";
 import { registerJobs } from "./jobs/mod.ts";
 import { devSecrets, seedDemo } from "./db/local/dev.ts";
-import { evaluateAfterPricingReport } from "./routes/agent/engine_hook.ts";
-import { startHealthFlusher } from "./routes/agent/health_buffer.ts";
+import { evaluateAfterPricingReport } from "./services/decision_evaluation.ts";
+import { startHealthFlusher } from "./services/health_buffer.ts";
 import type { LocalStack } from "./db/local/stack.ts";
 
 const dev = Deno.args.includes("--dev");

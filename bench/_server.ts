@@ -20,9 +20,9 @@ import { startLocalStack } from "../db/local/stack.ts";
 import { migrate } from "../db/migrate.ts";
 import { registerJobs } from "../jobs/mod.ts";
 import type { AppDeps } from "../routes/_app.ts";
-import { createServices } from "../routes/_services.ts";
+import { createServices } from "../services/mod.ts";
 import { createApp } from "../routes/mod.ts";
-import { startHealthFlusher } from "../routes/agent/health_buffer.ts";
+import { startHealthFlusher } from "../services/health_buffer.ts";
 import type { PricingReportHook } from "../routes/agent/pricing.ts";
 
 interface Counter {
@@ -98,7 +98,7 @@ async function main(): Promise<void> {
   let hook: PricingReportHook | null = null;
   if (env.BENCH_ENGINE !== "0") {
     try {
-      hook = (await import("../routes/agent/engine_hook.ts")).evaluateAfterPricingReport;
+      hook = (await import("../services/decision_evaluation.ts")).evaluateAfterPricingReport;
     } catch (err) {
       log.error("decision engine hook unavailable; running without it", { error: err });
     }

@@ -13,7 +13,7 @@ import type { Db } from "../db/client.ts";
 import { migrate } from "../db/migrate.ts";
 import { devSecrets } from "../db/local/dev.ts";
 import type { LocalStack } from "../db/local/stack.ts";
-import { createServices } from "../routes/_services.ts";
+import { createServices } from "../services/mod.ts";
 import type { AppDeps } from "../routes/_app.ts";
 
 const DATA_DIR = ".data";

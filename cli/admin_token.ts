@@ -5,7 +5,7 @@
  */
 import { parseArgs } from "node:util";
 import { signAdminToken } from "../core/tokens.ts";
-import { tokenKeysFromConfig } from "../routes/_services.ts";
+import { tokenKeysFromConfig } from "../services/mod.ts";
 import { cliActorId, loadCliConfig, runCli } from "./_env.ts";
 
 const USAGE = "usage: deno task admin:token [--subject <name>] [--ttl <seconds>]";

@@ -4,7 +4,7 @@
  */
 import { parseArgs } from "node:util";
 import { HttpError } from "../routes/_errors.ts";
-import { createClientAccount } from "../routes/admin/client_accounts.ts";
+import { createClientAccount } from "../services/client_accounts.ts";
 import { cliActorId, loadCliConfig, openCliDeps, runCli } from "./_env.ts";
 
 const USAGE = "usage: deno task client:create --name <name> [--email <email>] [--json]";

@@ -12,7 +12,7 @@ import type { Clock, Logger } from "../core/log.ts";
 import type { TokenKeys } from "../core/tokens.ts";
 import type { AuthCache } from "../core/auth_cache.ts";
 import type { RateLimiter } from "./_middleware/rate_limit.ts";
-import type { HealthBuffer } from "./agent/health_buffer.ts";
+import type { HealthBuffer } from "../services/health_buffer.ts";
 import type { PricingReportHook } from "./agent/pricing.ts";
 import { BadRequestError, NotFoundError } from "./_errors.ts";
 import { authenticate } from "./_middleware/auth.ts";

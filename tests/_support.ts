@@ -13,7 +13,7 @@ import { migrate } from "../db/migrate.ts";
 import { startLocalStack } from "../db/local/stack.ts";
 import type { LocalStack } from "../db/local/stack.ts";
 import { createApp } from "../routes/mod.ts";
-import { createServices } from "../routes/_services.ts";
+import { createServices } from "../services/mod.ts";
 import type { AppDeps } from "../routes/_app.ts";
 import { testBackend } from "./_mariadb.ts";
 

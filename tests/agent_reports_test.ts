@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { testContext } from "./_support.ts";
 import type { TestContext } from "./_support.ts";
 import type { Queryable } from "../db/client.ts";
-import { createHealthBuffer } from "../routes/agent/health_buffer.ts";
+import { createHealthBuffer } from "../services/health_buffer.ts";
 import type { PricingReportEvent } from "../routes/agent/pricing.ts";
 
 interface Seeded {

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { testContext } from "./_support.ts";
 import type { TestContext } from "./_support.ts";
-import { evaluateAfterPricingReport, evaluateAgent } from "../routes/agent/engine_hook.ts";
+import { evaluateAfterPricingReport, evaluateAgent } from "../services/decision_evaluation.ts";
 import { AgentSim, type SimPool } from "./agent_sim.ts";
 import { queueSwitchCommand } from "../db/commands.ts";
 import { ConflictError } from "../routes/_errors.ts";

@@ -2,7 +2,7 @@
 import type { AppDeps } from "../../routes/_app.ts";
 import { countClients } from "../clients.ts";
 import { signAdminToken } from "../../core/tokens.ts";
-import { createClientAccount } from "../../routes/admin/client_accounts.ts";
+import { createClientAccount } from "../../services/client_accounts.ts";
 
 function randomSecret(bytes = 32): string {
   const b = crypto.getRandomValues(new Uint8Array(bytes));

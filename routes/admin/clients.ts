@@ -16,13 +16,13 @@ import {
 import type { ClientSummary } from "../../db/clients.ts";
 import { errorResponse, json, jsonRequest } from "../_openapi.ts";
 import { sourceAddress } from "../_middleware/auth.ts";
-import type { Actor } from "./client_accounts.ts";
+import type { Actor } from "../../services/client_accounts.ts";
 import {
   createClientAccount,
   deleteClientAccount,
   growthSeries,
   regenerateClientToken,
-} from "./client_accounts.ts";
+} from "../../services/client_accounts.ts";
 import {
   ClientDetail,
   ClientIdParam,

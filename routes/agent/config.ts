@@ -12,7 +12,7 @@ import type { Config } from "../../config.ts";
 import type { AgentRecord } from "../../db/agents.ts";
 import { findAgentById, findAgentForClient } from "../../db/agents.ts";
 import { getOpenCommand } from "../../db/commands.ts";
-import { registerConfig } from "./_registration.ts";
+import { registerConfig } from "../../services/registration.ts";
 import { commandItem } from "./commands.ts";
 import { AgentDetailResponse, AgentIdParam, ConfigResponse } from "./schemas.ts";
 import { errorResponse, json } from "../_openapi.ts";

@@ -17,8 +17,8 @@ import {
   IssueSwitchResponse,
   RecommendationResponse,
 } from "./decision_schemas.ts";
-import { assessAgent } from "./engine_assess.ts";
-import { reportInputs } from "./engine_hook.ts";
+import { assessAgent } from "../../services/decision_assess.ts";
+import { reportInputs } from "../../services/decision_evaluation.ts";
 import { PRIORITY, toDecideWire, toRecommendationWire } from "../../core/decision_wire.ts";
 import { checkManualTarget } from "../../core/manual_switch.ts";
 import { findAgentForClient } from "../../db/agents.ts";

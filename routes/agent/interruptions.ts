@@ -17,9 +17,9 @@ import {
   TerminationAnswer,
   TerminationBody,
 } from "./interruption_schemas.ts";
-import { handleTerminationNotice } from "./_termination_flow.ts";
-import { handleEmergencyRequest } from "./_emergency_flow.ts";
-import { handleRebalance } from "./_rebalance_flow.ts";
+import { handleTerminationNotice } from "../../services/termination.ts";
+import { handleEmergencyRequest } from "../../services/emergency_replica.ts";
+import { handleRebalance } from "../../services/rebalance.ts";
 import { registerInterruptionStats } from "./interruption_stats.ts";
 import { errorResponse, json, jsonRequest } from "../_openapi.ts";
 

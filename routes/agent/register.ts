@@ -9,8 +9,8 @@ import type { AppEnv } from "../_app.ts";
 import { defineRoute, principalOf } from "../_app.ts";
 import { isDuplicateKey, sqlErrno } from "../../db/client.ts";
 import type { AgentRegistrationFields } from "../../db/agent_writes.ts";
-import type { Answer } from "./_registration.ts";
-import { registerInTx } from "./_registration.ts";
+import type { Answer } from "../../services/registration.ts";
+import { registerInTx } from "../../services/registration.ts";
 import { known, poolOf, RegisterBody, RegisterResponse, storedMode } from "./schemas.ts";
 import { errorResponse, json, jsonRequest } from "../_openapi.ts";
 

@@ -2,7 +2,7 @@
  * Replica API (CONTRACT E12-E19). The agent and both dashboards call these URLs, so they take a
  * client token (scoped to that client's agents) or the admin credential (any agent). Every answer
  * is 200 on success (the client dashboard treats anything else as failure, T-23); promote and
- * delete accept an empty body (T-24). Registration rules: routes/agent/_replica_flow.ts.
+ * delete accept an empty body (T-24). Registration rules: services/replica_flow.ts.
  */
 import { z } from "@hono/zod-openapi";
 import type { OpenAPIHono } from "@hono/zod-openapi";
@@ -32,7 +32,7 @@ import {
   terminateReplica,
   updateReplicaState,
 } from "../../db/replica_lifecycle.ts";
-import { registerReplica } from "./_replica_flow.ts";
+import { registerReplica } from "../../services/replica_flow.ts";
 import { errorResponse, json, jsonRequest } from "../_openapi.ts";
 
 const errors = {

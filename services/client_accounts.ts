@@ -3,9 +3,9 @@
  * seed: create (the only time a token is shown), regenerate the token, delete with every row.
  * Each runs in one transaction together with its notification, system event and audit row.
  */
-import type { AppDeps } from "../_app.ts";
-import { signClientToken, tokenFingerprint } from "../../core/tokens.ts";
-import { isDuplicateKey } from "../../db/client.ts";
+import type { AppDeps } from "../routes/_app.ts";
+import { signClientToken, tokenFingerprint } from "../core/tokens.ts";
+import { isDuplicateKey } from "../db/client.ts";
 import {
   deleteClientCascade,
   findClientById,
@@ -15,11 +15,11 @@ import {
   lockClientTokenVersion,
   ownedTableColumns,
   rotateClientToken,
-} from "../../db/clients.ts";
-import type { ClientRecord } from "../../db/clients.ts";
-import { insertNotification, insertSystemEvent } from "../../db/events.ts";
-import { ConflictError, NotFoundError } from "../_errors.ts";
-import { forgetClientTokens } from "../_middleware/auth.ts";
+} from "../db/clients.ts";
+import type { ClientRecord } from "../db/clients.ts";
+import { insertNotification, insertSystemEvent } from "../db/events.ts";
+import { ConflictError, NotFoundError } from "../routes/_errors.ts";
+import { forgetClientTokens } from "../routes/_middleware/auth.ts";
 
 /** Who performs an operation (written to the audit log; never a credential). */
 export interface Actor {

@@ -4,8 +4,8 @@
  * `deps.services.background.run`, so it never delays the agent's answer. The URL carries a secret
  * (Slack incoming webhooks) and is never logged.
  */
-import type { AppDeps } from "../_app.ts";
-import { recordWebhookOutcome } from "../../db/termination.ts";
+import type { AppDeps } from "../routes/_app.ts";
+import { recordWebhookOutcome } from "../db/termination.ts";
 
 /** Tunables of one delivery. */
 export interface WebhookOptions {

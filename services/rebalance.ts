@@ -7,13 +7,13 @@
  * when the agent is in auto-switch mode, queues ONE switch command per window (priority 50,
  * created_by rebalance); a command already in flight is never replaced.
  */
-import type { AppDeps, ClientPrincipal } from "../_app.ts";
-import { ConflictError, NotFoundError } from "../_errors.ts";
-import { parseAgentTime } from "./extra_schemas.ts";
-import { decideRebalance } from "../../core/pool_choice.ts";
-import type { PoolChoice } from "../../core/pool_choice.ts";
-import { scorePool } from "../../core/risk.ts";
-import type { Recommendation } from "../../core/risk.ts";
+import type { AppDeps, ClientPrincipal } from "../routes/_app.ts";
+import { ConflictError, NotFoundError } from "../routes/_errors.ts";
+import { parseAgentTime } from "../routes/agent/extra_schemas.ts";
+import { decideRebalance } from "../core/pool_choice.ts";
+import type { PoolChoice } from "../core/pool_choice.ts";
+import { scorePool } from "../core/risk.ts";
+import type { Recommendation } from "../core/risk.ts";
 import {
   countRepeatSignal,
   findEventByKey,
@@ -21,10 +21,10 @@ import {
   loadInterruptionContext,
   markAgentSignal,
   setEventCommand,
-} from "../../db/termination.ts";
-import { insertSystemEvent } from "../../db/events.ts";
-import { queueSwitchCommand } from "../../db/commands.ts";
-import { riskOptionsFrom } from "../../jobs/pool_risk.ts";
+} from "../db/termination.ts";
+import { insertSystemEvent } from "../db/events.ts";
+import { queueSwitchCommand } from "../db/commands.ts";
+import { riskOptionsFrom } from "../jobs/pool_risk.ts";
 import { loadPoolContext } from "./_pool_context.ts";
 import type { PoolContext } from "./_pool_context.ts";
 import {

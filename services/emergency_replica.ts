@@ -4,17 +4,17 @@
  * pool or a correlated one. No replica row is written: it exists once the agent reports a real
  * instance (B-30).
  */
-import type { AppDeps, ClientPrincipal } from "../_app.ts";
-import { ConflictError, NotFoundError } from "../_errors.ts";
-import { parseAgentTime } from "./extra_schemas.ts";
+import type { AppDeps, ClientPrincipal } from "../routes/_app.ts";
+import { ConflictError, NotFoundError } from "../routes/_errors.ts";
+import { parseAgentTime } from "../routes/agent/extra_schemas.ts";
 import {
   findEventByKey,
   insertTerminationEvent,
   loadInterruptionContext,
   markAgentSignal,
   markReplicaRequested,
-} from "../../db/termination.ts";
-import type { SignalType } from "../../db/termination.ts";
+} from "../db/termination.ts";
+import type { SignalType } from "../db/termination.ts";
 import { loadPoolContext, splitPoolId } from "./_pool_context.ts";
 import {
   placementOf,

@@ -5,25 +5,25 @@
  * the pool's risk at once and sends the webhook in the background; repeats only count the signal
  * and answer `create_emergency_replica: false` ("replica already requested").
  */
-import type { AppDeps, ClientPrincipal } from "../_app.ts";
-import { ConflictError, NotFoundError } from "../_errors.ts";
-import { parseAgentTime } from "./extra_schemas.ts";
-import { emergencyReplicaGate } from "../../core/pool_choice.ts";
-import type { NoReplicaReason } from "../../core/pool_choice.ts";
-import { recommendationFor, scorePool } from "../../core/risk.ts";
+import type { AppDeps, ClientPrincipal } from "../routes/_app.ts";
+import { ConflictError, NotFoundError } from "../routes/_errors.ts";
+import { parseAgentTime } from "../routes/agent/extra_schemas.ts";
+import { emergencyReplicaGate } from "../core/pool_choice.ts";
+import type { NoReplicaReason } from "../core/pool_choice.ts";
+import { recommendationFor, scorePool } from "../core/risk.ts";
 import {
   countRepeatSignal,
   findEventByKey,
   insertTerminationEvent,
   loadInterruptionContext,
   markAgentSignal,
-} from "../../db/termination.ts";
-import type { InterruptionContext } from "../../db/termination.ts";
-import { raisePoolRisk } from "../../db/risk.ts";
-import { insertNotification, insertSystemEvent } from "../../db/events.ts";
-import { riskOptionsFrom } from "../../jobs/pool_risk.ts";
+} from "../db/termination.ts";
+import type { InterruptionContext } from "../db/termination.ts";
+import { raisePoolRisk } from "../db/risk.ts";
+import { insertNotification, insertSystemEvent } from "../db/events.ts";
+import { riskOptionsFrom } from "../jobs/pool_risk.ts";
 import { loadPoolContext } from "./_pool_context.ts";
-import { notifyInBackground } from "./webhook.ts";
+import { notifyInBackground } from "./webhooks.ts";
 import {
   placementOf,
   resolveInstanceId,

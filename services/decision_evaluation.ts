@@ -1,24 +1,24 @@
 /**
- * The decision engine wired to the server: `evaluateAgent` assesses an agent (engine_assess.ts)
+ * The decision engine wired to the server: `evaluateAgent` assesses an agent (decision_assess.ts)
  * and acts on the decision: queues one switch command when it auto-executes, and records the
  * evaluation in agent_decision_history when it changed (or as an hourly sample).
  * `evaluateAfterPricingReport` is the hook for pricing reports (AppServices.onPricingReport).
  */
-import type { AppDeps } from "../_app.ts";
-import { ConflictError, HttpError } from "../_errors.ts";
-import type { ReportedInstance, ReportedPrices } from "../../core/decision_input.ts";
+import type { AppDeps } from "../routes/_app.ts";
+import { ConflictError, HttpError } from "../routes/_errors.ts";
+import type { ReportedInstance, ReportedPrices } from "../core/decision_input.ts";
 import {
   type CommandPlan,
   type DecisionView,
   planEngineCommand,
   recordReasonFor,
-} from "../../core/decision_wire.ts";
-import { claimDecisionRecord, insertDecisionHistory } from "../../db/decision_history.ts";
-import { queueSwitchCommand } from "../../db/commands.ts";
-import { insertNotification } from "../../db/events.ts";
-import { assessAgent } from "./engine_assess.ts";
-import type { PricingReportEvent } from "./pricing.ts";
-import type { NormalizedPricing } from "./extra_schemas.ts";
+} from "../core/decision_wire.ts";
+import { claimDecisionRecord, insertDecisionHistory } from "../db/decision_history.ts";
+import { queueSwitchCommand } from "../db/commands.ts";
+import { insertNotification } from "../db/events.ts";
+import { assessAgent } from "./decision_assess.ts";
+import type { PricingReportEvent } from "../routes/agent/pricing.ts";
+import type { NormalizedPricing } from "../routes/agent/extra_schemas.ts";
 
 /** What one evaluation did. */
 export interface Evaluation {

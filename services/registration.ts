@@ -4,33 +4,33 @@
  * switches row, the old instance retired, T-06/T-09). Retired, foreign or deleted -> enabled:false.
  */
 import type { z } from "@hono/zod-openapi";
-import type { AppDeps } from "../_app.ts";
-import type { Queryable } from "../../db/client.ts";
-import type { AgentRecord } from "../../db/agents.ts";
+import type { AppDeps } from "../routes/_app.ts";
+import type { Queryable } from "../db/client.ts";
+import type { AgentRecord } from "../db/agents.ts";
 import {
   agentName,
   findAgentByLogicalId,
   findAgentForClient,
   findSwitchingAgentsByTarget,
-} from "../../db/agents.ts";
-import type { AgentRegistrationFields } from "../../db/agent_writes.ts";
+} from "../db/agents.ts";
+import type { AgentRegistrationFields } from "../db/agent_writes.ts";
 import {
   insertAgent,
   recordStatusChange,
   updateAgentFromRegistration,
-} from "../../db/agent_writes.ts";
-import { completeCommand, getOpenCommand } from "../../db/commands.ts";
-import { insertNotification, insertSystemEvent } from "../../db/events.ts";
+} from "../db/agent_writes.ts";
+import { completeCommand, getOpenCommand } from "../db/commands.ts";
+import { insertNotification, insertSystemEvent } from "../db/events.ts";
 import {
   findInstance,
   isRetiredInstance,
   retireInstance,
   upsertPrimaryInstance,
-} from "../../db/instances.ts";
-import { findAgentOfReplicaInstance, onInstanceRegistered } from "../../db/replicas.ts";
-import { moveSegment, supersedeOpenSegment } from "../../db/segments.ts";
-import { recordSwitchFromRegistration } from "../../db/switches.ts";
-import type { RegisterResponse } from "./schemas.ts";
+} from "../db/instances.ts";
+import { findAgentOfReplicaInstance, onInstanceRegistered } from "../db/replicas.ts";
+import { moveSegment, supersedeOpenSegment } from "../db/segments.ts";
+import { recordSwitchFromRegistration } from "../db/switches.ts";
+import type { RegisterResponse } from "../routes/agent/schemas.ts";
 
 /** The register answer. */
 export type Answer = z.infer<typeof RegisterResponse>;

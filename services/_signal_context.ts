@@ -4,10 +4,10 @@
  * time; otherwise the event of the same instance signalled in the last 10 minutes, else the
  * detection minute).
  */
-import type { AppDeps, ClientPrincipal } from "../_app.ts";
-import { BadRequestError, NotFoundError } from "../_errors.ts";
-import { loadInterruptionContext } from "../../db/termination.ts";
-import type { InterruptionContext, SignalType } from "../../db/termination.ts";
+import type { AppDeps, ClientPrincipal } from "../routes/_app.ts";
+import { BadRequestError, NotFoundError } from "../routes/_errors.ts";
+import { loadInterruptionContext } from "../db/termination.ts";
+import type { InterruptionContext, SignalType } from "../db/termination.ts";
 import { splitPoolId } from "./_pool_context.ts";
 
 /** A signal without a termination time joins the instance's event signalled this recently. */

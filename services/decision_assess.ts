@@ -1,25 +1,25 @@
 /**
  * One read-only assessment of an agent: reads what the engine needs (two statements) and runs
- * decide(). Used by the pricing-report hook (engine_hook.ts) and by E24/E25, which only explain.
+ * decide(). Used by the pricing-report hook (decision_evaluation.ts) and by E24/E25, which only explain.
  */
-import type { Config } from "../../config.ts";
-import type { AppDeps } from "../_app.ts";
-import { type DecisionPolicy, resolveDecisionPolicy } from "../../core/decision_policy.ts";
-import { decide, type DecisionInput } from "../../core/decisions.ts";
+import type { Config } from "../config.ts";
+import type { AppDeps } from "../routes/_app.ts";
+import { type DecisionPolicy, resolveDecisionPolicy } from "../core/decision_policy.ts";
+import { decide, type DecisionInput } from "../core/decisions.ts";
 import {
   buildDecisionInput,
   effectiveInstance,
   type ReportedInstance,
   type ReportedPrices,
   type StoredPool,
-} from "../../core/decision_input.ts";
-import { type DecisionView, type HeldCode, heldDecision } from "../../core/decision_wire.ts";
+} from "../core/decision_input.ts";
+import { type DecisionView, type HeldCode, heldDecision } from "../core/decision_wire.ts";
 import {
   type DecisionAgent,
   loadDecisionAgent,
   loadPoolMarket,
   loadPoolRisks,
-} from "../../db/decisions.ts";
+} from "../db/decisions.ts";
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;

@@ -8,12 +8,12 @@
  * automatic-rebalance for a rebalance request) and works in any mode; `manual` needs manual
  * replica mode, which excludes auto-switch (CONTRACT 5.3), and at most one active manual replica.
  */
-import type { AppDeps } from "../_app.ts";
-import { BadRequestError, ConflictError, NotFoundError } from "../_errors.ts";
-import { insertSystemEvent } from "../../db/events.ts";
-import { isPoolId, poolInstanceType } from "../../db/commands.ts";
-import { latestSpotPrice } from "../../db/risk.ts";
-import { countActiveReplicas, findReplica, findReplicaAgent } from "../../db/replicas.ts";
+import type { AppDeps } from "../routes/_app.ts";
+import { BadRequestError, ConflictError, NotFoundError } from "../routes/_errors.ts";
+import { insertSystemEvent } from "../db/events.ts";
+import { isPoolId, poolInstanceType } from "../db/commands.ts";
+import { latestSpotPrice } from "../db/risk.ts";
+import { countActiveReplicas, findReplica, findReplicaAgent } from "../db/replicas.ts";
 import {
   findOpenReplicaEvent,
   insertReplica,
@@ -21,8 +21,8 @@ import {
   linkReplicaToEvent,
   markEventReplicaReady,
   markReplicaReady,
-} from "../../db/replica_register.ts";
-import type { ReplicaRecord } from "../../db/replicas.ts";
+} from "../db/replica_register.ts";
+import type { ReplicaRecord } from "../db/replicas.ts";
 import { splitPoolId } from "./_pool_context.ts";
 
 /** The replica registration request, as validated. */

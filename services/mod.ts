@@ -5,10 +5,10 @@ import type { Logger } from "../core/log.ts";
 import { parseSigningKeys } from "../core/tokens.ts";
 import type { TokenKeys } from "../core/tokens.ts";
 import { createAuthCache } from "../core/auth_cache.ts";
-import { createRateLimiter } from "./_middleware/rate_limit.ts";
-import { createBackground } from "./_background.ts";
-import { createHealthBuffer } from "./agent/health_buffer.ts";
-import type { AppServices, ClientPrincipal } from "./_app.ts";
+import { createRateLimiter } from "../routes/_middleware/rate_limit.ts";
+import { createBackground } from "./background.ts";
+import { createHealthBuffer } from "./health_buffer.ts";
+import type { AppServices, ClientPrincipal } from "../routes/_app.ts";
 
 /** Token keys from TOKEN_SIGNING_KEYS (the first key signs, all verify). */
 export function tokenKeysFromConfig(config: Config): TokenKeys {
