@@ -6,6 +6,7 @@ import type { Queryable } from "./client.ts";
 import { num } from "./client.ts";
 import { bool, col, type Decoded, decoder, num0, opt, str } from "./_rows.ts";
 import { containsPattern, EFFECTIVE_STATUS_SQL } from "./dashboard.ts";
+import { INSTANCE_PRICES_SQL } from "./dashboard_instances.ts";
 
 /** Global counters of the admin overview. */
 export interface AdminStats {
@@ -116,8 +117,7 @@ export async function adminInstances(
   const r = await db.execute<Record<string, unknown>>(
     `SELECT i.id, i.client_id, c.name AS client_name, i.agent_id, i.region, i.az, i.instance_type,
        i.current_mode, i.current_pool_id,
-       COALESCE(CASE WHEN i.is_active = 1 AND i.current_mode = 'spot' THEN (SELECT s.price FROM spot_price_snapshots s WHERE s.pool_id = i.current_pool_id ORDER BY s.bucket_start DESC LIMIT 1) END, i.spot_price) AS spot_price,
-       COALESCE(CASE WHEN i.is_active = 1 THEN (SELECT o.price FROM ondemand_price_snapshots o WHERE o.region = i.region AND o.instance_type = i.instance_type ORDER BY o.bucket_start DESC LIMIT 1) END, i.ondemand_price) AS ondemand_price,
+       ${INSTANCE_PRICES_SQL},
        i.is_active, i.instance_status, i.installed_at, i.created_at, a.logical_agent_id, a.status AS agent_status
      FROM instances i JOIN clients c ON c.id = i.client_id LEFT JOIN agents a ON a.id = i.agent_id
      ${w.sql} ORDER BY i.created_at DESC, i.id LIMIT ? OFFSET ?`,

@@ -31,12 +31,27 @@ export type InstanceItem = Decoded<typeof INSTANCE_ITEM>;
 const toInstance = decoder(INSTANCE_ITEM);
 
 // Correlated lookups walk uk_spot_price_bucket / uk_ondemand_price_bucket backwards: one index
-// probe per listed row, bounded by the page size.
+// probe per listed row, bounded by the page size. A retired instance (a terminated replica has no
+// recorded on-demand price) keeps the last prices known when it stopped: never an on-demand 0 the
+// dashboards turn into "-Infinity%".
+const RETIRED_AT = "COALESCE(i.terminated_at, i.updated_at)";
+
+/** `spot_price` and `ondemand_price` of an instances row `i`: current while active, else last known. */
+export const INSTANCE_PRICES_SQL = `COALESCE(
+    CASE WHEN i.is_active = 1 AND i.current_mode = 'spot' THEN (SELECT s.price FROM spot_price_snapshots s WHERE s.pool_id = i.current_pool_id ORDER BY s.bucket_start DESC LIMIT 1) END,
+    i.spot_price,
+    CASE WHEN i.is_active = 0 AND i.current_mode = 'spot' THEN (SELECT s.price FROM spot_price_snapshots s WHERE s.pool_id = i.current_pool_id AND s.bucket_start <= ${RETIRED_AT} ORDER BY s.bucket_start DESC LIMIT 1) END
+  ) AS spot_price,
+  COALESCE(
+    CASE WHEN i.is_active = 1 THEN (SELECT o.price FROM ondemand_price_snapshots o WHERE o.region = i.region AND o.instance_type = i.instance_type ORDER BY o.bucket_start DESC LIMIT 1) END,
+    i.ondemand_price,
+    (SELECT o.price FROM ondemand_price_snapshots o WHERE o.region = i.region AND o.instance_type = i.instance_type AND o.bucket_start <= ${RETIRED_AT} ORDER BY o.bucket_start DESC LIMIT 1),
+    i.baseline_ondemand_price
+  ) AS ondemand_price`;
+
 const INSTANCE_COLUMNS =
   `i.id, i.client_id, i.agent_id, i.instance_type, i.region, i.az, i.current_mode,
-  i.current_pool_id,
-  COALESCE(CASE WHEN i.is_active = 1 AND i.current_mode = 'spot' THEN (SELECT s.price FROM spot_price_snapshots s WHERE s.pool_id = i.current_pool_id ORDER BY s.bucket_start DESC LIMIT 1) END, i.spot_price) AS spot_price,
-  COALESCE(CASE WHEN i.is_active = 1 THEN (SELECT o.price FROM ondemand_price_snapshots o WHERE o.region = i.region AND o.instance_type = i.instance_type ORDER BY o.bucket_start DESC LIMIT 1) END, i.ondemand_price) AS ondemand_price,
+  i.current_pool_id, ${INSTANCE_PRICES_SQL},
   i.baseline_ondemand_price, i.is_active, i.instance_status, i.is_primary, i.installed_at,
   i.last_switch_at, i.terminated_at, i.created_at`;
 

@@ -5,7 +5,7 @@
  * test agrees on "today".
  */
 import type { Queryable } from "./client.ts";
-import { col, type Decoded, decoder, num0, opt } from "./_rows.ts";
+import { col, type Decoded, decoder, num0, opt, str } from "./_rows.ts";
 
 const STORED_SAVINGS = {
   openingSavings: num0,
@@ -64,4 +64,31 @@ export async function monthlySavings(
     [opts.clientId, opts.fromDay, opts.limit],
   );
   return r.rows.map(decoder(MONTH_SAVINGS));
+}
+
+/**
+ * Clients (all, or the listed ones) whose unsettled days can hold savings: a segment overlapping
+ * [from, until) or replica cost logged in it. Others' unsettled days are 0. With their newest
+ * stored day.
+ */
+export async function clientsWithActivity(
+  db: Queryable,
+  opts: { clientIds: readonly string[] | null; from: Date; until: Date },
+): Promise<{ clientId: string; lastDay: string | null }[]> {
+  if (opts.clientIds !== null && opts.clientIds.length === 0) return [];
+  const r = await db.execute(
+    `SELECT c.id AS client_id, (SELECT MAX(s.snapshot_date) FROM savings_snapshots s WHERE s.client_id = c.id) AS last_day
+     FROM clients c
+     WHERE ${opts.clientIds === null ? "1 = 1" : "c.id IN (?)"}
+       AND (EXISTS (SELECT 1 FROM instance_segments g WHERE g.client_id = c.id AND g.started_at < ? AND (g.ended_at IS NULL OR g.ended_at > ?))
+         OR EXISTS (SELECT 1 FROM replica_cost_log r WHERE r.client_id = c.id AND r.log_time >= ? AND r.log_time < ?))`,
+    [
+      ...(opts.clientIds === null ? [] : [opts.clientIds]),
+      opts.until,
+      opts.from,
+      opts.from,
+      opts.until,
+    ],
+  );
+  return r.rows.map(decoder({ clientId: str, lastDay: opt }));
 }

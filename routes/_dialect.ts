@@ -106,3 +106,26 @@ export function listResponse<
     z.array(resource.admin),
   ]);
 }
+
+/**
+ * The resource with admin items that carry both key sets (camelCase and snake_case in one
+ * object): for items the admin dashboard reads while tools written for the client dialect read
+ * the same array.
+ */
+export function withBothKeySets<
+  S extends z.ZodRawShape,
+  A extends keyof S,
+  C extends keyof S,
+  AN,
+  CN,
+>(d: Dialects<S, A, C, AN, CN>) {
+  const admin = d.client.extend(d.admin.shape) as unknown as z.ZodObject<
+    ClientShape<S, A, CN> & AdminShape<S, C, AN>
+  >;
+  return {
+    ...d,
+    admin,
+    toAdmin: (item: z.infer<z.ZodObject<S>>) =>
+      ({ ...d.toClient(item), ...d.toAdmin(item) }) as z.infer<typeof admin>,
+  };
+}

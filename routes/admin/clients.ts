@@ -15,6 +15,8 @@ import {
 } from "../../db/clients.ts";
 import type { ClientSummary } from "../../db/clients.ts";
 import { errorResponse, json, jsonRequest } from "../_openapi.ts";
+import { unsettledSavings } from "../client/_savings.ts";
+import { money } from "../client/_display.ts";
 import { sourceAddress } from "../_middleware/auth.ts";
 import type { Actor } from "../../services/client_accounts.ts";
 import {
@@ -140,7 +142,7 @@ function actorOf(c: AppContext): Actor {
   };
 }
 
-function listItem(s: ClientSummary) {
+function listItem(s: ClientSummary, unsettled: Map<string, number>) {
   return {
     id: s.id,
     name: s.name,
@@ -149,7 +151,7 @@ function listItem(s: ClientSummary) {
     agentsOnline: s.agentsOnline,
     agentsTotal: s.agentsTotal,
     instances: s.instances,
-    totalSavings: s.totalSavings,
+    totalSavings: money(s.totalSavings + (unsettled.get(s.id) ?? 0)),
     lastSync: s.lastSync,
     createdAt: s.createdAt,
   };
@@ -174,8 +176,10 @@ export function registerAdminClientRoutes(app: OpenAPIHono<AppEnv>): void {
 
   app.openapi(listRoute, async (c) => {
     const page = c.req.valid("query");
-    const rows = await listClientSummaries(c.get("deps").db, page);
-    return c.json(rows.map(listItem), 200);
+    const { db, clock } = c.get("deps");
+    const rows = await listClientSummaries(db, page);
+    const live = await unsettledSavings(db, { now: clock(), clientIds: rows.map((r) => r.id) });
+    return c.json(rows.map((r) => listItem(r, live)), 200);
   });
 
   app.openapi(growthRoute, async (c) => {
@@ -191,10 +195,12 @@ export function registerAdminClientRoutes(app: OpenAPIHono<AppEnv>): void {
 
   app.openapi(getRoute, async (c) => {
     const { client_id } = c.req.valid("param");
-    const s = await findClientSummary(c.get("deps").db, client_id);
+    const { db, clock } = c.get("deps");
+    const s = await findClientSummary(db, client_id);
     if (!s) throw new NotFoundError("Client not found", "client_not_found");
+    const live = await unsettledSavings(db, { now: clock(), clientIds: [s.id] });
     return c.json({
-      ...listItem(s),
+      ...listItem(s, live),
       tokenVersion: s.tokenVersion,
       tokenFingerprint: s.tokenFingerprint,
       tokenRotatedAt: s.tokenRotatedAt,

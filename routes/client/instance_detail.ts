@@ -106,6 +106,23 @@ async function currentPools(
   return await poolsWithLatestPrice(db, { instanceType, region, since: opts.since, limit: 100 });
 }
 
+/** The on-demand price of the instance's type now (the last known one when none is current). */
+async function currentOnDemand(
+  db: Queryable,
+  opts: { ctx: InstanceContext; since: Date },
+): Promise<number> {
+  const { instanceType, region } = opts.ctx;
+  const latest = instanceType && region
+    ? await latestOnDemandPrice(db, { region, instanceType, since: opts.since })
+    : null;
+  return latest ?? opts.ctx.instance?.onDemandPrice ?? 0;
+}
+
+/** % below on-demand of a spot price (0 when either is unknown). */
+function savingsPercent(price: number | null, onDemand: number): number {
+  return price !== null && onDemand > 0 ? round((onDemand - price) / onDemand * 100, 2) : 0;
+}
+
 /** Registers E39–E42 and E44. */
 export function registerInstanceDetailRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(pricingRoute, async (c) => {
@@ -113,12 +130,8 @@ export function registerInstanceDetailRoutes(app: OpenAPIHono<AppEnv>): void {
     const ctx = await instanceInScope(c, c.req.valid("param").instance_id);
     const since = new Date(clock().getTime() - CURRENT_WINDOW);
     const pools = await currentPools(db, { ctx, since });
-    const od = (ctx.instanceType && ctx.region
-      ? await latestOnDemandPrice(db, { region: ctx.region, instanceType: ctx.instanceType, since })
-      : null) ?? ctx.instance?.onDemandPrice ?? 0;
-    const current = pools.find((p) =>
-      p.id === ctx.currentPoolId
-    );
+    const od = await currentOnDemand(db, { ctx, since });
+    const current = pools.find((p) => p.id === ctx.currentPoolId);
     const sorted = [...pools].sort((a, b) =>
       (a.price === null ? 1 : 0) - (b.price === null ? 1 : 0) || (a.price ?? 0) - (b.price ?? 0)
     );
@@ -140,7 +153,7 @@ export function registerInstanceDetailRoutes(app: OpenAPIHono<AppEnv>): void {
         name: p.name,
         az: p.az,
         price: p.price ?? 0,
-        savings: p.price !== null && od > 0 ? round((od - p.price) / od * 100, 2) : 0,
+        savings: savingsPercent(p.price, od),
         priceAt: p.priceAt,
       })),
     }, 200);
@@ -243,12 +256,14 @@ export function registerInstanceDetailRoutes(app: OpenAPIHono<AppEnv>): void {
         limit: 50,
       })
       : [];
+    const od = await currentOnDemand(db, { ctx, since });
     const items = pools.map((p) => ({
       id: p.id,
       name: p.name,
       az: p.az,
       instanceType: p.instanceType,
       price: p.price ?? 0,
+      savings: savingsPercent(p.price, od),
     }));
     if (ctx.instanceType && !types.includes(ctx.instanceType)) types.unshift(ctx.instanceType);
     return c.json({

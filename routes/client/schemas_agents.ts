@@ -1,12 +1,16 @@
 /** Zod schemas of the client agent routes (CONTRACT E30–E36). */
 import { z } from "@hono/zod-openapi";
 import { Timestamp } from "./schemas.ts";
-import { dialects, listResponse } from "../_dialect.ts";
+import { dialects, listResponse, withBothKeySets } from "../_dialect.ts";
+import { intInput } from "../_schemas.ts";
 
 const nstr = z.string().nullable();
 
-/** E30 item in both dialects (`terminateWaitSeconds` for the client, `…Minutes` for the admin). */
-export const Agent = dialects({
+/**
+ * E30 item in both dialects (`terminateWaitSeconds` for the client, `…Minutes` for the admin); the
+ * admin's items carry the client's snake_case keys too.
+ */
+export const Agent = withBothKeySets(dialects({
   id: z.string(),
   logicalAgentId: z.string(),
   hostname: nstr,
@@ -33,13 +37,13 @@ export const Agent = dialects({
   adminOnly: ["terminateWaitMinutes"],
   clientOnly: ["terminateWaitSeconds"],
   adminNames: { lastHeartbeatAt: "lastHeartbeat" },
-});
+}));
 
 /** E30 response: `{agents}` for a client token, a bare array for the admin credential. */
 export const AgentsResponse = listResponse("agents", Agent);
 
-/** E32 item in both dialects. */
-export const AgentHistory = dialects({
+/** E32 item in both dialects (the admin's items carry both key sets). */
+export const AgentHistory = withBothKeySets(dialects({
   id: z.string(),
   logicalAgentId: z.string(),
   hostname: nstr,
@@ -58,7 +62,7 @@ export const AgentHistory = dialects({
   installedAt: Timestamp.nullable(),
   terminatedAt: Timestamp.nullable(),
   deletedAt: Timestamp.nullable(),
-}, { adminNames: { lastHeartbeatAt: "lastHeartbeat" } });
+}, { adminNames: { lastHeartbeatAt: "lastHeartbeat" } }));
 
 /** E32 response. */
 export const AgentHistoryResponse = listResponse("agents", AgentHistory);
@@ -150,10 +154,10 @@ export const SettingsBody = z.object({
   auto_terminate_enabled: z.boolean().optional(),
   manual_replica_enabled: z.boolean().optional(),
   replica_enabled: z.boolean().optional(),
-  replica_count: z.number().int().min(0).max(10).optional().describe(
+  replica_count: intInput(0, 10).optional().describe(
     "Accepted and ignored: manual replica mode keeps exactly one standby per primary",
   ),
-  terminate_wait_seconds: z.number().int().min(0).max(86400).optional(),
+  terminate_wait_seconds: intInput(0, 86400).optional(),
 });
 
 /** E34/E35 response: the resulting settings in both key sets. */
@@ -175,8 +179,8 @@ export const SettingsResponse = z.object({
 
 /** E35 body (the admin dashboard's config modal sends all four camelCase keys). */
 export const ConfigBody = z.object({
-  terminateWaitMinutes: z.number().int().min(0).max(1440).optional(),
-  terminate_wait_minutes: z.number().int().min(0).max(1440).optional(),
+  terminateWaitMinutes: intInput(0, 1440).optional(),
+  terminate_wait_minutes: intInput(0, 1440).optional(),
   autoSwitchEnabled: z.boolean().optional(),
   manualReplicaEnabled: z.boolean().optional(),
   autoTerminateEnabled: z.boolean().optional(),

@@ -155,6 +155,9 @@ const OptionPool = z.object({
   az: z.string(),
   instanceType: z.string(),
   price: z.number(),
+  savings: z.number().describe(
+    "% below on-demand (0 when unpriced); the admin dashboard calls `savings.toFixed`",
+  ),
 });
 
 /** E42 response (both the predecessor's and the admin dashboard's names, T-21). */
