@@ -13,12 +13,13 @@ import { AgentParams, CLIENT_AUTH } from "./schemas.ts";
 import {
   ConfigBody,
   DeleteAgentResponse,
+  Settings,
   SettingsBody,
-  SettingsResponse,
   ToggleBody,
   ToggleResponse,
 } from "./schemas_agents.ts";
 import { planSettings } from "./settings_plan.ts";
+import { round } from "../../core/round.ts";
 import type { SettingsRequest } from "./settings_plan.ts";
 
 const WRITE_ERRORS = { ...COMMON_ERRORS, ...errorResponses(409) };
@@ -48,7 +49,7 @@ const settingsRoute = defineRoute("client", {
     params: AgentParams,
     body: jsonRequest(SettingsBody),
   },
-  responses: { 200: json(SettingsResponse, "The resulting settings"), ...WRITE_ERRORS },
+  responses: { 200: json(Settings.admin, "The resulting settings"), ...WRITE_ERRORS },
 });
 
 const configRoute = defineRoute("client", {
@@ -62,7 +63,7 @@ const configRoute = defineRoute("client", {
     params: AgentParams,
     body: jsonRequest(ConfigBody),
   },
-  responses: { 200: json(SettingsResponse, "The resulting settings"), ...WRITE_ERRORS },
+  responses: { 200: json(Settings.admin, "The resulting settings"), ...WRITE_ERRORS },
 });
 
 const deleteRoute = defineRoute("client", {
@@ -86,21 +87,15 @@ function settingsBody(
   agent: AgentSettingsState,
   result: { changes: object; terminatedReplicaIds: string[] },
 ) {
-  return {
-    success: true as const,
-    agent_id: agent.id,
-    auto_switch_enabled: agent.autoSwitchEnabled,
-    auto_terminate_enabled: agent.autoTerminateEnabled,
-    manual_replica_enabled: agent.manualReplicaEnabled,
-    replica_count: Math.max(0, agent.replicaCount - result.terminatedReplicaIds.length),
-    terminate_wait_seconds: agent.terminateWaitSeconds,
-    autoSwitchEnabled: agent.autoSwitchEnabled,
-    autoTerminateEnabled: agent.autoTerminateEnabled,
-    manualReplicaEnabled: agent.manualReplicaEnabled,
-    terminateWaitMinutes: Math.round(agent.terminateWaitSeconds / 60 * 100) / 100,
+  return Settings.toAdmin({
+    ...agent,
+    success: true,
+    agentId: agent.id,
+    replicaCount: Math.max(0, agent.replicaCount - result.terminatedReplicaIds.length),
+    terminateWaitMinutes: round(agent.terminateWaitSeconds / 60, 2),
     changed: Object.keys(result.changes),
-    terminated_replica_ids: result.terminatedReplicaIds,
-  };
+    terminatedReplicaIds: result.terminatedReplicaIds,
+  });
 }
 
 async function applySettings(c: AppContext, agentId: string, req: SettingsRequest) {

@@ -161,21 +161,21 @@ export const SettingsBody = z.object({
 });
 
 /** E34/E35 response: the resulting settings in both key sets. */
-export const SettingsResponse = z.object({
+export const Settings = withBothKeySets(dialects({
   success: z.literal(true),
-  agent_id: z.string(),
-  auto_switch_enabled: z.boolean(),
-  auto_terminate_enabled: z.boolean(),
-  manual_replica_enabled: z.boolean(),
-  replica_count: z.number().int(),
-  terminate_wait_seconds: z.number().int(),
+  agentId: z.string(),
   autoSwitchEnabled: z.boolean(),
   autoTerminateEnabled: z.boolean(),
   manualReplicaEnabled: z.boolean(),
+  replicaCount: z.number().int(),
+  terminateWaitSeconds: z.number().int(),
   terminateWaitMinutes: z.number(),
   changed: z.array(z.string()).describe("Settings that actually changed"),
-  terminated_replica_ids: z.array(z.string()),
-});
+  terminatedReplicaIds: z.array(z.string()),
+}, {
+  adminOnly: ["terminateWaitMinutes"],
+  clientOnly: ["agentId", "replicaCount", "terminateWaitSeconds", "terminatedReplicaIds"],
+}));
 
 /** E35 body (the admin dashboard's config modal sends all four camelCase keys). */
 export const ConfigBody = z.object({

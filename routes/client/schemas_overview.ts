@@ -1,36 +1,29 @@
 /** Zod schemas of the client overview, savings, switches and charts routes (E29, E45–E48, M1). */
 import { z } from "@hono/zod-openapi";
 import { Timestamp } from "./schemas.ts";
-import { dialects, listResponse } from "../_dialect.ts";
+import { dialects, listResponse, withBothKeySets } from "../_dialect.ts";
 
 const nstr = z.string().nullable();
 
 /** E29: both dashboards' key sets in one object (T-20). */
-export const OverviewResponse = z.object({
+export const Overview = withBothKeySets(dialects({
   id: z.string(),
   name: z.string(),
   status: z.enum(["active", "inactive"]),
   agentsOnline: z.number().int(),
   agentsTotal: z.number().int(),
-  instances: z.number().int(),
+  activeInstances: z.number().int(),
+  spotInstances: z.number().int(),
   totalSavings: z.number(),
+  monthlySavings: z.number(),
+  weeklySavings: z.number(),
+  todaySavings: z.number(),
   totalDowntimeSeconds: z.number(),
   totalSwitches: z.number().int(),
+  switchesToday: z.number().int(),
   averageDowntimeSeconds: z.number(),
   lastSync: Timestamp.nullable().describe("Newest heartbeat of the client's agents"),
-  client_id: z.string(),
-  client_name: z.string(),
-  total_agents: z.number().int(),
-  online_agents: z.number().int(),
-  active_instances: z.number().int(),
-  spot_instances: z.number().int(),
-  total_switches: z.number().int(),
-  switches_today: z.number().int(),
-  total_savings: z.number(),
-  monthly_savings: z.number(),
-  weekly_savings: z.number(),
-  today_savings: z.number(),
-  recent_switches: z.array(z.object({
+  recentSwitches: z.array(z.object({
     id: z.string(),
     agent_id: z.string(),
     old_instance_id: nstr,
@@ -40,7 +33,7 @@ export const OverviewResponse = z.object({
     savings_impact: z.number(),
     initiated_at: Timestamp,
   })),
-  active_agents: z.array(z.object({
+  activeAgents: z.array(z.object({
     id: z.string(),
     status: z.string(),
     hostname: nstr,
@@ -50,7 +43,25 @@ export const OverviewResponse = z.object({
     current_mode: z.string(),
     last_heartbeat_at: Timestamp.nullable(),
   })),
-});
+}, {
+  adminOnly: ["status", "totalDowntimeSeconds", "averageDowntimeSeconds", "lastSync"],
+  clientOnly: [
+    "spotInstances",
+    "monthlySavings",
+    "weeklySavings",
+    "todaySavings",
+    "switchesToday",
+    "recentSwitches",
+    "activeAgents",
+  ],
+  adminNames: { activeInstances: "instances" },
+  clientNames: {
+    id: "client_id",
+    name: "client_name",
+    agentsOnline: "online_agents",
+    agentsTotal: "total_agents",
+  },
+}));
 
 /** E46 query. */
 export const SavingsQuery = z.object({
