@@ -4,11 +4,13 @@ import { bool, col, type Decoded, decoder, opt, str } from "./_rows.ts";
 import { containsPattern, EFFECTIVE_STATUS_SQL } from "./dashboard.ts";
 
 const CLIENT_HIT = { id: str, name: str, email: str, isActive: bool, createdAt: str };
+// Field names are the admin dashboard's (T-21: availabilityZone, name, isActive, lastHeartbeat).
 const INSTANCE_HIT = {
+  instanceId: col("id", str),
   id: str,
   instanceType: str,
+  availabilityZone: col("az", str),
   region: str,
-  az: str,
   status: col("instance_status", str),
   isActive: bool,
   clientId: str,
@@ -16,12 +18,12 @@ const INSTANCE_HIT = {
 };
 const AGENT_HIT = {
   id: str,
-  logicalAgentId: str,
+  name: col("logical_agent_id", str),
   hostname: opt,
   instanceId: opt,
   status: str,
-  enabled: bool,
-  lastHeartbeatAt: opt,
+  isActive: bool,
+  lastHeartbeat: col("last_heartbeat_at", opt),
   clientId: str,
   clientName: str,
 };
@@ -49,7 +51,8 @@ export async function searchAll(
   );
   const a = await db.execute(
     `SELECT a.id, a.logical_agent_id, a.hostname, a.instance_id, ${EFFECTIVE_STATUS_SQL} AS status,
-       a.enabled, a.last_heartbeat_at, a.client_id, c.name AS client_name
+       a.enabled = 1 AND a.status <> 'deleted' AS is_active, a.last_heartbeat_at, a.client_id,
+       c.name AS client_name
      FROM agents a JOIN clients c ON c.id = a.client_id
      WHERE a.logical_agent_id LIKE ? ESCAPE '!' OR a.hostname LIKE ? ESCAPE '!' OR a.id LIKE ? ESCAPE '!' OR a.instance_id LIKE ? ESCAPE '!'
      ORDER BY a.last_heartbeat_at DESC, a.id LIMIT ?`,
