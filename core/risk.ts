@@ -289,3 +289,13 @@ function explain(score: number, rec: Recommendation, c: RiskComponents): string 
 function clamp01(x: number): number {
   return Math.min(1, Math.max(0, x));
 }
+
+/** The thresholds of scorePool from the configuration (POOL_RISK_*_THRESHOLD). */
+export function riskOptionsFrom(
+  config: { POOL_RISK_MEDIUM_THRESHOLD: number; POOL_RISK_HIGH_THRESHOLD: number },
+): Pick<RiskOptions, "mediumThreshold" | "highThreshold"> {
+  return {
+    mediumThreshold: config.POOL_RISK_MEDIUM_THRESHOLD,
+    highThreshold: config.POOL_RISK_HIGH_THRESHOLD,
+  };
+}
