@@ -14,6 +14,7 @@ import type { Queryable } from "./client.ts";
 import type { SegmentRow } from "./segments.ts";
 import { computeDailyLedger, onDemandKey, utcDayBounds } from "../core/savings.ts";
 import type { LedgerInput, LedgerRow, PricePoint, Segment } from "../core/savings.ts";
+import { round } from "../core/round.ts";
 
 /** The segment columns the ledger reads, plus the heartbeat that ends an open segment. */
 type LedgerSegmentRow =
@@ -194,7 +195,7 @@ export async function rechainTotalsAfter(
   let total = Number(base.rows[0]?.opening ?? 0) + Number(base.rows[0]?.earlier ?? 0);
   const values: unknown[] = [];
   for (const r of later.rows) {
-    total = round4(total + Number(r.daily_savings ?? 0));
+    total = round(total + Number(r.daily_savings ?? 0), 4);
     values.push(opts.clientId, r.snapshot_date, total);
   }
   // Every row exists, so this multi-row upsert only updates total_savings.
@@ -242,9 +243,4 @@ export async function lastSettledDay(db: Queryable, job: string): Promise<string
   );
   const d = r.rows[0]?.d ?? null;
   return d && /^\d{4}-\d{2}-\d{2}$/.test(d) ? d : null;
-}
-
-function round4(v: number): number {
-  const r = Math.round(Number((Math.abs(v) * 1e4).toPrecision(15))) / 1e4;
-  return v < 0 && r !== 0 ? -r : r;
 }

@@ -16,18 +16,13 @@ import { recordCommandExecuted } from "../../services/command_executed.ts";
 import {
   AgentIdParam,
   CommandIdParams,
-  ErrorBody,
   ExecutedBody,
   known,
   PendingCommand,
   PendingCommandsResponse,
   SuccessBody,
 } from "./schemas.ts";
-
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
+import { errorResponse, json, jsonRequest } from "../_openapi.ts";
 
 const pendingRoute = defineRoute("agent", {
   method: "get",
@@ -39,7 +34,7 @@ const pendingRoute = defineRoute("agent", {
   request: { params: AgentIdParam },
   responses: {
     200: json(PendingCommandsResponse, "Commands"),
-    404: json(ErrorBody, "Not this client's agent"),
+    404: errorResponse("Not this client's agent"),
   },
 });
 
@@ -52,11 +47,11 @@ const executedRoute = defineRoute("agent", {
     "Idempotent: a repeated call, or one after the command was closed otherwise, changes nothing.",
   request: {
     params: CommandIdParams,
-    body: { required: true, content: { "application/json": { schema: ExecutedBody } } },
+    body: jsonRequest(ExecutedBody),
   },
   responses: {
     200: json(SuccessBody, "Recorded"),
-    404: json(ErrorBody, "Not this agent's command"),
+    404: errorResponse("Not this agent's command"),
   },
 });
 

@@ -9,8 +9,9 @@ import type { AppEnv } from "../_app.ts";
 import { defineRoute, principalOf } from "../_app.ts";
 import type { AgentRegistrationFields } from "../../db/agent_writes.ts";
 import { registerAgent } from "../../services/registration.ts";
+import { known, poolOf, RegisterBody, RegisterResponse, storedMode } from "./schemas.ts";
+import { errorResponse, json, jsonRequest } from "../_openapi.ts";
 import { requireLiveClient } from "../_middleware/auth.ts";
-import { ErrorBody, known, poolOf, RegisterBody, RegisterResponse, storedMode } from "./schemas.ts";
 
 const route = defineRoute("agent", {
   method: "post",
@@ -19,21 +20,12 @@ const route = defineRoute("agent", {
   summary: "Register an agent instance (E01)",
   description:
     'Accepts null, "unknown" and unknown extra fields. A switched-away, retired or deleted instance gets 200 with config.enabled false, so it stays quiet instead of exiting.',
-  request: { body: { required: true, content: { "application/json": { schema: RegisterBody } } } },
+  request: { body: jsonRequest(RegisterBody) },
   responses: {
-    200: {
-      description: "Registered",
-      content: { "application/json": { schema: RegisterResponse } },
-    },
-    400: { description: "No instance_id", content: { "application/json": { schema: ErrorBody } } },
-    401: {
-      description: "Missing or invalid token",
-      content: { "application/json": { schema: ErrorBody } },
-    },
-    403: {
-      description: "The client account is not active",
-      content: { "application/json": { schema: ErrorBody } },
-    },
+    200: json(RegisterResponse, "Registered"),
+    400: errorResponse("No instance_id"),
+    401: errorResponse("Missing or invalid token"),
+    403: errorResponse("The client account is not active"),
   },
 }, { bodyToken: true });
 
