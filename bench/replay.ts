@@ -2,11 +2,16 @@
  * Replays a price trace through the decision engine and prints what it would have done.
  *
  *   deno task replay --trace FILE.csv [--policy key=value,...] [--config key=value,...]
- *                    [--start-pool POOL_ID] [--json]
+ *                    [--start-pool POOL_ID] [--instance-type TYPE] [--interrupt-above-ondemand]
+ *                    [--json]
  *
  * --policy overrides DecisionPolicy fields and --config the agent's AgentConfig fields (camelCase
  * or snake_case keys, e.g. `--policy hysteresis_factor=3 --config min_savings_percent=20`).
  * --start-pool starts on spot in that pool instead of on-demand. --json prints one JSON object.
+ * After the engine's own replay it prints the comparison of core/replay_compare.ts: the engine beside
+ * the baselines and the hindsight optimum, all scored by one cost model on the trace re-sent every
+ * 300 s. --instance-type picks one type of a mixed trace; --interrupt-above-ondemand terminates a spot
+ * instance whose pool rises above on-demand (the bid-era rule).
  * Exit status: 0 done, 1 bad trace or option value, 2 usage error.
  * @module
  */
@@ -14,9 +19,10 @@ import { parseArgs } from "node:util";
 import { z } from "zod";
 import { decisionPolicySchema } from "../core/decision_policy.ts";
 import { parseTraceCsv, replay, type ReplayResult, TraceParseError } from "../core/replay.ts";
+import { compareAll, type Comparison } from "../core/replay_compare.ts";
 
 const USAGE = "usage: deno task replay --trace FILE.csv [--policy k=v,...] [--config k=v,...] " +
-  "[--start-pool POOL_ID] [--json]";
+  "[--start-pool POOL_ID] [--instance-type TYPE] [--interrupt-above-ondemand] [--json]";
 
 const configSchema = z.object({
   autoSwitchEnabled: z.enum(["true", "false"]).transform((v) => v === "true"),
@@ -38,6 +44,8 @@ export async function main(args: string[]): Promise<number> {
         policy: { type: "string", multiple: true },
         config: { type: "string", multiple: true },
         "start-pool": { type: "string" },
+        "instance-type": { type: "string" },
+        "interrupt-above-ondemand": { type: "boolean", default: false },
         json: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -65,14 +73,27 @@ export async function main(args: string[]): Promise<number> {
     const config = validate("--config", configSchema, keyValues(values.config ?? []));
     const trace = parseTraceCsv(await Deno.readTextFile(values.trace));
     const startPool = values["start-pool"] ?? null;
-    const result = replay(trace.points, {
+    const instanceType = values["instance-type"];
+    const comparison = compareAll(trace.points, trace.interruptions, {
+      policy,
+      config,
+      instanceType,
+      interruptAboveOnDemand: values["interrupt-above-ondemand"],
+    });
+    const points = trace.points.filter((p) => p.instanceType === comparison.instance_type);
+    const result = replay(points, {
       policy,
       config,
       interruptions: trace.interruptions,
       startMode: startPool ? "spot" : "ondemand",
       startPool,
     });
-    console.log(values.json ? JSON.stringify(result) : summary(values.trace, result));
+    for (const p of comparison.policies) delete p.plan;
+    console.log(
+      values.json
+        ? JSON.stringify({ ...result, comparison })
+        : `${summary(values.trace, result)}\n\n${table(comparison)}`,
+    );
     return 0;
   } catch (err) {
     if (err instanceof OptionError) {
@@ -133,6 +154,24 @@ function summary(file: string, r: ReplayResult): string {
       .map(([k, n]) => `  ${k.padEnd(24)} ${n}`),
   );
   return lines.join("\n");
+}
+
+/** The comparison as a Markdown table (as recorded in bench/RESULTS.md). */
+export function table(c: Comparison): string {
+  const head =
+    "| policy | savings % | % of optimum | moves | flaps | interruptions | h on-demand | $ |";
+  const rows = c.policies.map((p) =>
+    `| ${p.policy} | ${p.savings_pct.toFixed(2)} | ${p.pct_of_optimum?.toFixed(1) ?? "-"} | ` +
+    `${p.moves} | ${p.flaps} | ${p.interruptions} | ${p.hours_ondemand.toFixed(2)} | ` +
+    `${p.total_cost.toFixed(4)} |`
+  );
+  return [
+    `Policies on ${c.instance_type}, ${c.hours} h (${c.steps} steps of 300 s):`,
+    "",
+    head,
+    "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ...rows,
+  ].join("\n");
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));
