@@ -10,6 +10,7 @@ import type { Logger } from "../core/log.ts";
 import type { AppDeps, ClientPrincipal } from "../services/types.ts";
 import { BadRequestError, NotFoundError } from "./_errors.ts";
 import { authenticate } from "./_middleware/auth.ts";
+import { wellFormedJsonBody } from "./_middleware/json_body.ts";
 import type { AuthOptions } from "./_middleware/auth.ts";
 
 // The dependency types live with the flows (services/types.ts); handlers import them from here.
@@ -75,7 +76,10 @@ export function defineRoute<const R extends RouteConfig>(
   route: R,
   opts: AuthOptions = {},
 ): R & { "x-auth": AuthKind } {
-  const middleware = auth === "none" ? [] : [authenticate(auth, opts)];
+  // The body is parsed (and made well-formed) only after the credential is checked.
+  const middleware = auth === "none"
+    ? [wellFormedJsonBody()]
+    : [authenticate(auth, opts), wellFormedJsonBody()];
   const extra = route.middleware
     ? (Array.isArray(route.middleware) ? route.middleware : [route.middleware])
     : [];

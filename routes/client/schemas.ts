@@ -3,6 +3,7 @@
  * body, path parameters, response wrappers and the credential notes every description carries.
  */
 import { z } from "@hono/zod-openapi";
+import { identifier } from "../_validators.ts";
 
 import { ErrorBody } from "../_schemas.ts";
 export { ErrorBody };
@@ -52,17 +53,17 @@ export const SHAPE_BY_CREDENTIAL =
 
 /** `{client_id}` path parameter. */
 export const ClientParams = z.object({
-  client_id: z.string().min(1).max(64).describe("Client id"),
+  client_id: identifier(64).describe("Client id"),
 });
 
 /** `{agent_id}` path parameter. */
 export const AgentParams = z.object({
-  agent_id: z.string().min(1).max(64).describe("Agent id (the server's uuid)"),
+  agent_id: identifier(64).describe("Agent id (the server's uuid)"),
 });
 
 /** `{instance_id}` path parameter. */
 export const InstanceParams = z.object({
-  instance_id: z.string().min(1).max(64).describe(
+  instance_id: identifier(64).describe(
     "EC2 instance id; an agent id or the agent's current instance id also resolves",
   ),
 });
