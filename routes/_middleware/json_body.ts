@@ -3,7 +3,8 @@
  * the zod validators: nesting deeper than MAX_JSON_DEPTH is a 400 `json_too_deep`, and every lone
  * UTF-16 surrogate written as a `\ud800`-style escape in strings and keys becomes U+FFFD, so no
  * string that UTF-8 cannot encode reaches a JSON or text column (routes/_validators.ts refuses
- * such strings where they are identifiers). Invalid JSON is left to the validator (400 "Malformed JSON in request body").
+ * such strings where they are identifiers). Invalid JSON is left to the validator (400
+ * "Malformed JSON in request body").
  * Bodies without such escapes are only scanned, never parsed here (Hono parses the text again).
  */
 import type { MiddlewareHandler } from "hono";
