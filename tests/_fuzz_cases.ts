@@ -6,6 +6,9 @@
  * lone_surrogate, bad_identifier, bad_date, bad_enum, bad_query, bad_credential.
  */
 import type { JsonSchema, Parameter } from "./_openapi_sample.ts";
+import { clone, leaves, pick, setAt } from "./_fuzz_schema.ts";
+
+export { mulberry32 } from "./_fuzz_schema.ts";
 
 /** One request to send. */
 export interface FuzzCase {
@@ -33,27 +36,6 @@ export interface FuzzInput {
   rand: () => number;
 }
 
-/** A small seeded PRNG (mulberry32), so every run sends the same requests. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-type Path = (string | number)[];
-
-interface Leaf {
-  path: Path;
-  schema: JsonSchema;
-  type: string;
-  /** A record (additionalProperties): its keys are fuzzed too. */
-  record?: boolean;
-}
-
 const BAD_DATES = [
   "2100-01-01T00:00:00Z",
   "1970-01-01T00:00:00",
@@ -77,70 +59,6 @@ const BAD_IDS = [
   " i-pad ",
 ];
 const BAD_QUERY = ["0x10", "1e3", "", "-1", "1.5", "99999999999999999999", "abc", "\ud800"];
-
-function resolve(s: JsonSchema | undefined, components: Record<string, JsonSchema>): JsonSchema {
-  let node = s ?? {};
-  for (let i = 0; node.$ref && i < 20; i++) {
-    node = components[node.$ref.replace("#/components/schemas/", "")] ?? {};
-  }
-  const choice = node.anyOf ?? node.oneOf;
-  if (choice) {
-    const pick = choice.map((c) => resolve(c, components)).find((c) => c.type !== "null");
-    if (pick) return pick;
-  }
-  return node;
-}
-
-function typeOf(s: JsonSchema): string {
-  const types = Array.isArray(s.type) ? s.type : s.type ? [s.type] : [];
-  return types.find((x) => x !== "null") ?? (s.properties ? "object" : "unknown");
-}
-
-/** Every field of the body schema down to three levels (array items as index 0). */
-function leaves(s: JsonSchema | undefined, c: Record<string, JsonSchema>, path: Path = []): Leaf[] {
-  const node = resolve(s, c);
-  const type = typeOf(node);
-  if (path.length > 3) return [];
-  const out: Leaf[] = path.length > 0 ? [{ path, schema: node, type }] : [];
-  if (type === "object" && node.properties) {
-    for (const [k, v] of Object.entries(node.properties)) out.push(...leaves(v, c, [...path, k]));
-  } else if (type === "object") {
-    const extra = (node as { additionalProperties?: JsonSchema }).additionalProperties;
-    if (extra && path.length > 0) {
-      out.push({ path: [...path, "k"], schema: {}, type: "string", record: true });
-    }
-  } else if (type === "array" && node.items) {
-    out.push(...leaves(node.items, c, [...path, 0]));
-  }
-  return out;
-}
-
-function clone<T>(v: T): T {
-  return v === undefined ? v : structuredClone(v);
-}
-
-function setAt(root: unknown, path: Path, value: unknown): unknown {
-  const top = root !== null && typeof root === "object" ? root : {};
-  let cur = top as Record<string | number, unknown>;
-  for (let i = 0; i < path.length - 1; i++) {
-    const next = cur[path[i]];
-    if (next === null || typeof next !== "object") {
-      cur[path[i]] = typeof path[i + 1] === "number" ? [] : {};
-    }
-    cur = cur[path[i]] as Record<string | number, unknown>;
-  }
-  cur[path[path.length - 1]] = value;
-  return top;
-}
-
-function pick<T>(items: T[], n: number, rand: () => number): T[] {
-  const copy = [...items];
-  const out: T[] = [];
-  while (copy.length > 0 && out.length < n) {
-    out.push(copy.splice(Math.floor(rand() * copy.length), 1)[0]);
-  }
-  return out;
-}
 
 function wrongValue(type: string): unknown {
   switch (type) {
