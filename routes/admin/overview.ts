@@ -1,12 +1,15 @@
 /** Admin overview routes: stats, instances, agents, activity feed (CONTRACT E58, E61–E63). */
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "@hono/zod-openapi";
+import { wellFormedText } from "../_validators.ts";
 import type { AppEnv } from "../_app.ts";
 import { defineRoute } from "../_app.ts";
 import { LIMITS, pageQuery } from "../_pagination.ts";
 import { adminAgents, adminInstances, adminStats, recentActivity } from "../../db/admin.ts";
 import { heartbeatCutoff } from "../../db/dashboard.ts";
-import { COMMON_ERRORS, json } from "../client/schemas.ts";
+import { COMMON_ERRORS, json } from "../_openapi.ts";
+import { unsettledSavings } from "../client/_savings.ts";
+import { money } from "../client/_display.ts";
 import {
   ActivityItem,
   ADMIN_AUTH,
@@ -21,7 +24,7 @@ const statsRoute = defineRoute("admin", {
   tags: ["admin"],
   summary: "Global counters",
   description:
-    `${ADMIN_AUTH} One statement with one subquery per table, so no total is multiplied by a join (B-17). agentsOnline counts heartbeats within AGENT_HEARTBEAT_TIMEOUT. totalSavings is the settled ledger (the daily job) plus the clients' opening balances.`,
+    `${ADMIN_AUTH} One statement with one subquery per table, so no total is multiplied by a join (B-17). agentsOnline counts heartbeats within AGENT_HEARTBEAT_TIMEOUT. totalSavings is what the client views add up to: the opening balances, every settled ledger day, and each client's unsettled days (yesterday until the daily job stores it, and today so far) computed the same way.`,
   responses: { 200: json(StatsResponse, "Counters"), ...COMMON_ERRORS },
 });
 
@@ -36,8 +39,8 @@ const instancesRoute = defineRoute("admin", {
     query: z.object({
       status: z.enum(["active", "terminated"]).optional(),
       mode: z.enum(["spot", "ondemand"]).optional(),
-      region: z.string().max(32).optional(),
-      search: z.string().max(100).optional(),
+      region: wellFormedText(32).optional(),
+      search: wellFormedText(100).optional(),
       ...pageQuery(LIMITS.admin),
     }),
   },
@@ -52,7 +55,10 @@ const agentsRoute = defineRoute("admin", {
   description:
     `${ADMIN_AUTH} Optional \`status\` filter on the displayed status (online only while the heartbeat is fresh). Newest heartbeat first.`,
   request: {
-    query: z.object({ status: z.string().max(20).optional(), ...pageQuery(LIMITS.admin) }),
+    query: z.object({
+      status: z.enum(["online", "offline", "disabled", "deleted"]).optional(),
+      ...pageQuery(LIMITS.admin),
+    }),
   },
   responses: { 200: json(AdminAgentsResponse, "Agents"), ...COMMON_ERRORS },
 });
@@ -74,9 +80,12 @@ const SWITCH_EVENTS = new Set(["switch_completed", "switch_detected", "manual_sw
 export function registerAdminOverviewRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(statsRoute, async (c) => {
     const { db, clock, config } = c.get("deps");
-    const s = await adminStats(db, heartbeatCutoff(clock(), config.AGENT_HEARTBEAT_TIMEOUT));
+    const now = clock();
+    const s = await adminStats(db, heartbeatCutoff(now, config.AGENT_HEARTBEAT_TIMEOUT));
+    const live = await unsettledSavings(db, { now, clientIds: null });
     return c.json({
       ...s,
+      totalSavings: money(s.totalSavings + [...live.values()].reduce((a, b) => a + b, 0)),
       modelSwitches: s.totalSwitches - s.manualSwitches,
       backendHealth: "Healthy",
       decisionEngineLoaded: true,

@@ -1,12 +1,13 @@
 /** GET /api/admin/search (CONTRACT E65): clients, instances and agents matching a text. */
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "@hono/zod-openapi";
+import { decimalInt, wellFormedText } from "../_validators.ts";
 import type { AppEnv } from "../_app.ts";
 import { defineRoute } from "../_app.ts";
 import { LIMITS } from "../_pagination.ts";
 import { searchAll } from "../../db/admin_search.ts";
 import { heartbeatCutoff } from "../../db/dashboard.ts";
-import { COMMON_ERRORS, json } from "../client/schemas.ts";
+import { COMMON_ERRORS, json } from "../_openapi.ts";
 import { ADMIN_AUTH, SearchResponse } from "./schemas.ts";
 
 const route = defineRoute("admin", {
@@ -18,8 +19,8 @@ const route = defineRoute("admin", {
     `${ADMIN_AUTH} \`q\` shorter than 2 characters answers empty lists. Substring match on names, e-mails and ids; \`%\` and \`_\` are matched literally (B-07). At most \`limit\` hits per category (default 20, maximum 100). An agent \`isActive\` when enabled and not deleted.`,
   request: {
     query: z.object({
-      q: z.string().max(100).default(""),
-      limit: z.coerce.number().int().min(1).max(LIMITS.search.maxLimit)
+      q: wellFormedText(100).default(""),
+      limit: decimalInt(1, LIMITS.search.maxLimit, LIMITS.search.defaultLimit)
         .default(LIMITS.search.defaultLimit),
     }),
   },
@@ -38,30 +39,6 @@ export function registerAdminSearchRoute(app: OpenAPIHono<AppEnv>): void {
       heartbeatCutoff: heartbeatCutoff(clock(), config.AGENT_HEARTBEAT_TIMEOUT),
       limit,
     });
-    return c.json({
-      clients: hits.clients,
-      instances: hits.instances.map((i) => ({
-        instanceId: i.id,
-        id: i.id,
-        instanceType: i.instanceType,
-        availabilityZone: i.az,
-        region: i.region,
-        status: i.status,
-        isActive: i.isActive,
-        clientId: i.clientId,
-        clientName: i.clientName,
-      })),
-      agents: hits.agents.map((a) => ({
-        id: a.id,
-        name: a.logicalAgentId,
-        hostname: a.hostname,
-        instanceId: a.instanceId,
-        status: a.status,
-        isActive: a.enabled && a.status !== "deleted",
-        lastHeartbeat: a.lastHeartbeatAt,
-        clientId: a.clientId,
-        clientName: a.clientName,
-      })),
-    }, 200);
+    return c.json(hits, 200);
   });
 }

@@ -7,17 +7,18 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../_app.ts";
 import { defineRoute, scopeClient } from "../_app.ts";
 import { BadRequestError, NotFoundError } from "../_errors.ts";
+import { plausibleAgentTime } from "../_validators.ts";
 import { findOwnedAgent } from "../../db/agent_reports.ts";
 import { insertAgentMetric, listHealthMetrics } from "../../db/health_metrics.ts";
 import {
   AgentParams,
-  ErrorBody,
   HealthMetricBody,
   HealthMetricList,
   HealthMetricQuery,
   parseAgentTime,
   SuccessBody,
 } from "./extra_schemas.ts";
+import { errorResponse, json, jsonRequest } from "../_openapi.ts";
 
 const postRoute = defineRoute("agent", {
   method: "post",
@@ -25,15 +26,15 @@ const postRoute = defineRoute("agent", {
   tags: ["agent"],
   summary: "Report agent health metrics",
   description:
-    "Every field is optional; `metric_time` defaults to now. A retry with the same metric_time replaces the earlier row.",
+    "Every field is optional; `metric_time` defaults to now and must lie within 30 days before and 1 day after the server's clock (else 400 `time_out_of_window`). A retry with the same metric_time replaces the earlier row.",
   request: {
     params: AgentParams,
-    body: { required: true, content: { "application/json": { schema: HealthMetricBody } } },
+    body: jsonRequest(HealthMetricBody),
   },
   responses: {
-    200: { description: "Stored", content: { "application/json": { schema: SuccessBody } } },
-    400: { description: "Malformed", content: { "application/json": { schema: ErrorBody } } },
-    404: { description: "Agent not found", content: { "application/json": { schema: ErrorBody } } },
+    200: json(SuccessBody, "Stored"),
+    400: errorResponse("Malformed"),
+    404: errorResponse("Agent not found"),
   },
 });
 
@@ -46,9 +47,9 @@ const getRoute = defineRoute("agent", {
     "Rows posted by the agent (source `agent`) and the server's heartbeat aggregates (source `server`: heartbeat_count, average and max heartbeat latency, longest gap between beats). `since` is ISO-8601; `limit` 1-1000 (default 100).",
   request: { params: AgentParams, query: HealthMetricQuery },
   responses: {
-    200: { description: "Metrics", content: { "application/json": { schema: HealthMetricList } } },
-    400: { description: "Malformed", content: { "application/json": { schema: ErrorBody } } },
-    404: { description: "Agent not found", content: { "application/json": { schema: ErrorBody } } },
+    200: json(HealthMetricList, "Metrics"),
+    400: errorResponse("Malformed"),
+    404: errorResponse("Agent not found"),
   },
 });
 
@@ -59,14 +60,8 @@ export function registerHealthMetricRoutes(app: OpenAPIHono<AppEnv>): void {
     const { agent_id: agentId } = c.req.valid("param");
     const body = c.req.valid("json");
     const clientId = scopeClient(c);
-    let metricTime = deps.clock();
-    if (body.metric_time) {
-      const t = parseAgentTime(body.metric_time);
-      if (!t) {
-        throw new BadRequestError("metric_time is not an ISO-8601 timestamp", "validation_failed");
-      }
-      metricTime = t;
-    }
+    const now = deps.clock();
+    const metricTime = plausibleAgentTime(body.metric_time, now, "metric_time") ?? now;
     if (!await findOwnedAgent(deps.db, clientId, agentId)) {
       throw new NotFoundError("Agent not found", "agent_not_found");
     }
