@@ -77,10 +77,17 @@ Deno.test("tenancy: collected_at far in the future or past is 400; the real agen
   });
   assert.equal(ok.status, 200, JSON.stringify(ok.body));
   const path = `/api/agents/${b.agentId}/pricing-report`;
-  const future = await post(
+  const year2100 = await post(
     b.client.token,
     path,
     rawReport("c6a.large", "2100-01-01T00:00:00", [7.5, 7.5, 7.5]),
+  );
+  assert.equal(year2100.status, 400, JSON.stringify(year2100.body));
+  const hourAhead = naiveIso(new Date(t.clock().getTime() + HOUR));
+  const future = await post(
+    b.client.token,
+    path,
+    rawReport("c6a.large", hourAhead, [7.5, 7.5, 7.5]),
   );
   assert.equal(future.status, 400, JSON.stringify(future.body));
   assert.equal(future.body.code, "collected_at_out_of_window");
