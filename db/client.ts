@@ -4,7 +4,7 @@
  */
 import { cast as defaultCast, Client, DatabaseError } from "@planetscale/database";
 import type { Connection, Field } from "@planetscale/database";
-import { traceStatement } from "../core/tracing.ts";
+import { traceStatement } from "./tracing.ts";
 
 /** Argument list of one statement: positional `?` values or named `:name` values. */
 export type SqlArgs = unknown[] | Record<string, unknown>;

@@ -8,7 +8,7 @@ import type { MiddlewareHandler } from "hono";
 import { routePath } from "hono/route";
 import type { AppDeps, AppEnv } from "../_app.ts";
 import { sourceAddress } from "./auth.ts";
-import { activeRequestSpan, nameRequestSpan } from "../../core/tracing.ts";
+import { activeRequestSpan, nameRequestSpan } from "../../db/tracing.ts";
 
 const SANE_ID = /^[\w\-=.:]{1,128}$/;
 
