@@ -7,7 +7,6 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
-import { Scalar } from "@scalar/hono-api-reference";
 import { DatabaseError } from "@planetscale/database";
 import type { AppDeps, AppEnv } from "./_app.ts";
 import { createRouter } from "./_app.ts";
@@ -16,6 +15,7 @@ import { DomainError } from "../core/errors.ts";
 import { requestContext } from "./_middleware/request_log.ts";
 import { ClientClosedError, declaredSizeLimit } from "./_middleware/read_body.ts";
 import { registerHealth } from "./health.ts";
+import { registerDocs } from "./docs.ts";
 import { DbUnavailableError, isDuplicateKey } from "../db/client.ts";
 import { VERSION } from "../core/version.ts";
 import { registerAreas } from "./areas.ts";
@@ -56,7 +56,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
         "API of the spot-optimizer server: agent v4.0.0 endpoints, client dashboard and admin routes. Each operation's `x-auth` names the credential it needs.",
     },
   });
-  app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "spot-optimizer API" }));
+  registerDocs(app);
 
   app.notFound((c) => c.json({ error: "Not found", code: "route_not_found" }, 404));
   app.onError((thrown, c) => {
