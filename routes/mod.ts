@@ -6,6 +6,7 @@
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { cors } from "hono/cors";
+import { secureHeaders } from "hono/secure-headers";
 import { HTTPException } from "hono/http-exception";
 import { DatabaseError } from "@planetscale/database";
 import type { AppDeps, AppEnv } from "./_app.ts";
@@ -24,6 +25,9 @@ import { registerAreas } from "./areas.ts";
 export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   const app = createRouter();
   app.use("*", requestContext(deps));
+  // No CSP (the console and /docs load same-origin scripts and styles); CORP cross-origin so
+  // the dashboards on other origins keep reading the API under CORS.
+  app.use("*", secureHeaders({ crossOriginResourcePolicy: "cross-origin" }));
   const origins = deps.config.CORS_ORIGINS.split(",").map((s) => s.trim()).filter(Boolean);
   app.use(
     "/api/*",
