@@ -17,6 +17,7 @@ import { requestContext } from "./_middleware/request_log.ts";
 import { ClientClosedError, declaredSizeLimit } from "./_middleware/read_body.ts";
 import { registerHealth } from "./health.ts";
 import { registerDocs } from "./docs.ts";
+import { createMetrics, registerMetrics } from "./metrics.ts";
 import { DbUnavailableError, isDuplicateKey } from "../db/client.ts";
 import { VERSION } from "../core/version.ts";
 import { registerAreas } from "./areas.ts";
@@ -25,6 +26,8 @@ import { registerAreas } from "./areas.ts";
 export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   const app = createRouter();
   app.use("*", requestContext(deps));
+  const metrics = createMetrics(deps);
+  app.use("*", metrics.middleware);
   // No CSP (the console and /docs load same-origin scripts and styles); CORP cross-origin so
   // the dashboards on other origins keep reading the API under CORS.
   app.use("*", secureHeaders({ crossOriginResourcePolicy: "cross-origin" }));
@@ -61,6 +64,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     },
   });
   registerDocs(app);
+  registerMetrics(app, metrics);
 
   app.notFound((c) => c.json({ error: "Not found", code: "route_not_found" }, 404));
   app.onError((thrown, c) => {
