@@ -16,6 +16,7 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppDeps, AppEnv } from "./_app.ts";
 import { resolvePrincipal } from "./_middleware/auth.ts";
 import { onlineAgentPredicate } from "../db/stale_agents.ts";
+import { constantTimeEqual } from "../core/tokens.ts";
 
 interface RequestTally {
   statements: number;
@@ -220,7 +221,7 @@ export function registerMetrics(app: OpenAPIHono<AppEnv>, metrics: AppMetrics): 
     if (m) {
       const token = m[1];
       const mt = deps.config.METRICS_TOKEN;
-      if (mt && token.length === mt.length && token === mt) allowed = true;
+      if (mt && constantTimeEqual(token, mt)) allowed = true;
       else {
         allowed = await resolvePrincipal(deps, token).then((p) => p.kind === "admin", () => false);
       }
