@@ -30,7 +30,7 @@ Deno.test({
       assert.equal(await page.title(), "spot-optimizer API");
       // The reference renders client-side from /openapi.json; wait for the agent routes.
       let text = "";
-      for (let i = 0; i < 150; i++) {
+      for (let i = 0; i < 450; i++) {
         text = String(await page.evaluate("document.body.innerText"));
         if (text.includes("/api/agents/register")) break;
         await new Promise((r) => setTimeout(r, 200));
