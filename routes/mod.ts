@@ -18,6 +18,7 @@ import { registerHealth } from "./health.ts";
 import { DbUnavailableError, isDuplicateKey } from "../db/client.ts";
 import { VERSION } from "../core/version.ts";
 import { registerAreas } from "./areas.ts";
+import { registerConsole } from "./console/mod.ts";
 
 /** Builds the application on the given dependencies (used by main.ts and every test). */
 export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
@@ -45,6 +46,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
 
   registerHealth(app);
   registerAreas(app);
+  registerConsole(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",

@@ -1,0 +1,208 @@
+/**
+ * The console over app.request(): sign-in (cookie attributes, never the raw token, bad token),
+ * CSRF refusals, tenancy of console pages, the ledger CSV, and sessions ended by a token
+ * regeneration or a deactivation.
+ */
+import assert from "node:assert/strict";
+import { testContext } from "./_support.ts";
+import type { TestContext } from "./_support.ts";
+import { consoleFleet } from "./_console_fixtures.ts";
+
+/** A minimal cookie jar for app.request(). */
+class Jar {
+  cookies = new Map<string, string>();
+  take(res: Response): void {
+    for (const line of res.headers.getSetCookie()) {
+      const [pair] = line.split(";");
+      const i = pair!.indexOf("=");
+      const k = pair!.slice(0, i);
+      const v = pair!.slice(i + 1);
+      if (/max-age=0/i.test(line) || v === "") this.cookies.delete(k);
+      else this.cookies.set(k, v);
+    }
+  }
+  header(): string {
+    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
+  }
+}
+
+async function get(t: TestContext, jar: Jar, path: string, headers: Record<string, string> = {}) {
+  const res = await t.app.request(path, { headers: { cookie: jar.header(), ...headers } });
+  jar.take(res);
+  return res;
+}
+
+async function post(
+  t: TestContext,
+  jar: Jar,
+  path: string,
+  form: Record<string, string>,
+  headers: Record<string, string> = {},
+) {
+  const res = await t.app.request(path, {
+    method: "POST",
+    headers: {
+      cookie: jar.header(),
+      "content-type": "application/x-www-form-urlencoded",
+      ...headers,
+    },
+    body: new URLSearchParams(form).toString(),
+  });
+  jar.take(res);
+  return res;
+}
+
+function csrfOf(html: string): string {
+  const m = /name="_csrf" value="([^"]+)"/.exec(html);
+  assert.ok(m, "form has a CSRF field");
+  return m[1]!;
+}
+
+/** Signs in with `token` and returns the jar holding the session. */
+async function signIn(t: TestContext, token: string, as = "client"): Promise<Jar> {
+  const jar = new Jar();
+  const page = await get(t, jar, "/console/sign-in");
+  const res = await post(t, jar, "/console/sign-in", {
+    _csrf: csrfOf(await page.text()),
+    token,
+    as,
+  });
+  assert.equal(res.status, 303, await res.clone().text());
+  return jar;
+}
+
+Deno.test("console: sign-in sets an HttpOnly SameSite=Strict session that is not the token", async () => {
+  const t = await testContext("console_signin");
+  const { client } = await consoleFleet(t);
+  const jar = new Jar();
+  const page = await get(t, jar, "/console/sign-in");
+  assert.equal(page.status, 200);
+  assert.match(page.headers.get("content-type") ?? "", /text\/html/);
+  assert.match(page.headers.get("content-security-policy") ?? "", /default-src 'self'/);
+  const res = await post(t, jar, "/console/sign-in", {
+    _csrf: csrfOf(await page.text()),
+    token: client.token,
+  });
+  assert.equal(res.status, 303);
+  assert.equal(res.headers.get("location"), "/console/overview");
+  const cookie = res.headers.getSetCookie().find((l) => l.startsWith("console_session="))!;
+  assert.match(cookie, /HttpOnly/);
+  assert.match(cookie, /SameSite=Strict/);
+  assert.match(cookie, /Path=\/console/);
+  assert.doesNotMatch(cookie, /Secure/, "plain HTTP: no Secure flag");
+  assert.ok(!cookie.includes(client.token), "the session is not the client token");
+  const overview = await get(t, jar, "/console/overview");
+  assert.equal(overview.status, 200);
+  assert.match(await overview.text(), /Agents online/);
+
+  // Behind an HTTPS proxy the cookie is Secure.
+  const jar2 = new Jar();
+  const p2 = await get(t, jar2, "/console/sign-in");
+  const r2 = await post(t, jar2, "/console/sign-in", {
+    _csrf: csrfOf(await p2.text()),
+    token: client.token,
+  }, { "x-forwarded-proto": "https" });
+  assert.match(r2.headers.getSetCookie().find((l) => l.startsWith("console_session="))!, /Secure/);
+});
+
+Deno.test("console: a bad token, an admin token as client, a CSRF-less sign-in are refused", async () => {
+  const t = await testContext("console_badtoken");
+  await consoleFleet(t);
+  const jar = new Jar();
+  const page = await get(t, jar, "/console/sign-in");
+  const csrf = csrfOf(await page.text());
+  const bad = await post(t, jar, "/console/sign-in", { _csrf: csrf, token: "not-a-token" });
+  assert.equal(bad.status, 401);
+  assert.match(await bad.text(), /Sign-in refused/);
+  assert.ok(!jar.cookies.has("console_session"));
+  const noCsrf = await post(t, new Jar(), "/console/sign-in", { token: "x" });
+  assert.equal(noCsrf.status, 403);
+  const asAdmin = await post(t, jar, "/console/sign-in", {
+    _csrf: csrf,
+    token: t.adminToken,
+    as: "client",
+  });
+  assert.equal(asAdmin.status, 401, "the admin credential is not a client token");
+  const wrongAdmin = await post(t, jar, "/console/sign-in", {
+    _csrf: csrf,
+    token: "nope",
+    as: "admin",
+  });
+  assert.equal(wrongAdmin.status, 401);
+  assert.equal((await get(t, jar, "/console/overview")).status, 303);
+});
+
+Deno.test("console: a POST without the session's CSRF token is refused and changes nothing", async () => {
+  const t = await testContext("console_csrf");
+  const { client, a1 } = await consoleFleet(t);
+  const jar = await signIn(t, client.token);
+  const form = { auto_switch_enabled: "", terminate_wait_seconds: "60" };
+  const res = await post(t, jar, `/console/agents/${a1}/settings`, form);
+  assert.equal(res.status, 403);
+  assert.match(await res.text(), /csrf_failed/);
+  const wrong = await post(t, jar, `/console/agents/${a1}/settings`, { ...form, _csrf: "x" });
+  assert.equal(wrong.status, 403);
+  const agent = await (await t.request("GET", `/api/agents/${a1}`, { token: client.token })).json();
+  assert.equal(agent.auto_switch_enabled, true);
+  assert.equal(agent.terminate_wait_seconds, 300);
+  const signOut = await post(t, jar, "/console/sign-out", {});
+  assert.equal(signOut.status, 403, "sign-out needs the CSRF token too");
+});
+
+Deno.test("console: a client sees only its own agents; admin pages need an admin session", async () => {
+  const t = await testContext("console_tenancy");
+  const { client, other, a1 } = await consoleFleet(t);
+  const jar = await signIn(t, other.token);
+  const res = await get(t, jar, `/console/agents/${a1}`);
+  assert.equal(res.status, 404);
+  const agents = await (await get(t, jar, "/console/agents")).text();
+  assert.ok(!agents.includes(a1));
+  const admin = await get(t, jar, "/console/admin/clients");
+  assert.equal(admin.status, 303, "a client session is sent home");
+  assert.equal(admin.headers.get("location"), "/console/overview");
+  const mine = await signIn(t, client.token);
+  assert.match(await (await get(t, mine, "/console/agents")).text(), new RegExp(a1));
+});
+
+Deno.test("console: the ledger CSV lists the settled and live days", async () => {
+  const t = await testContext("console_csv");
+  const { client } = await consoleFleet(t);
+  const jar = await signIn(t, client.token);
+  const res = await get(t, jar, "/console/savings.csv");
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get("content-type") ?? "", /text\/csv/);
+  const lines = (await res.text()).trim().split("\r\n");
+  assert.match(lines[0]!, /^Day,Settled,/);
+  assert.ok(lines.some((l) => l.startsWith("2026-11-25,true,")), "a settled day");
+  assert.ok(lines.some((l) => l.startsWith("2026-11-27,false,")), "today, live");
+});
+
+Deno.test("console: regenerating the token or deactivating the client ends its session", async () => {
+  const t = await testContext("console_revoke");
+  const { client } = await consoleFleet(t);
+  const jar = await signIn(t, client.token);
+  assert.equal((await get(t, jar, "/console/overview")).status, 200);
+  const r = await t.request("POST", `/api/admin/clients/${client.id}/regenerate-token`, {
+    token: t.adminToken,
+  });
+  assert.equal(r.status, 200);
+  const after = await get(t, jar, "/console/overview");
+  assert.equal(after.status, 303);
+  assert.equal(after.headers.get("location"), "/console/sign-in?ended=1");
+  assert.ok(!jar.cookies.has("console_session"), "the cookie is cleared");
+
+  const { token } = await r.json();
+  const jar2 = await signIn(t, token);
+  const admin = await signIn(t, t.adminToken, "admin");
+  const page = await get(t, admin, "/console/admin/clients");
+  const res = await post(t, admin, `/console/admin/clients/${client.id}/deactivate`, {
+    _csrf: csrfOf(await page.text()),
+  });
+  assert.equal(res.status, 303);
+  assert.equal(
+    (await get(t, jar2, "/console/overview")).headers.get("location"),
+    "/console/sign-in?ended=1",
+  );
+  const v = await t.request("GET", "/api/client/validate", { token });
+  assert.equal(v.status, 403, "an inactive client's token is refused by the API too");
+});
