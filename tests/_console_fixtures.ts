@@ -53,6 +53,10 @@ export async function consoleFleet(t: TestContext): Promise<ConsoleFleet> {
     "INSERT INTO notifications (id, client_id, agent_id, notification_type, message, severity, created_at) VALUES (?, ?, ?, 'termination', 'Spot interruption on web-1: replica promoted', 'warning', ?)",
     [crypto.randomUUID(), f.client.id, f.a1, ago(3 * HOUR)],
   );
+  await t.db.execute(
+    "INSERT INTO agent_decision_history (agent_id, client_id, decision_type, recommended_action, risk_score, expected_savings, current_mode, current_pool_id, reason, decision_time) VALUES (?, ?, 'stay', 'stay', 0.12, 0.0021, 'spot', 't3.medium.us-east-1a', 'current pool is within 5% of the cheapest', ?)",
+    [f.a1, f.client.id, ago(5 * MIN)],
+  );
   return f;
 }
 

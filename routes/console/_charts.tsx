@@ -23,9 +23,9 @@ function niceTicks(min: number, max: number, count = 5): number[] {
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? raw;
   const out: number[] = [];
-  for (let v = Math.floor(min / step) * step; v <= max + step * 1e-9; v += step) {
-    out.push(Math.round(v / step) * step);
-  }
+  const first = Math.floor(min / step + 1e-9);
+  const last = Math.ceil(max / step - 1e-9);
+  for (let i = first; i <= last; i++) out.push(Number((i * step).toPrecision(12)));
   return out;
 }
 

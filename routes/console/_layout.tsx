@@ -141,7 +141,8 @@ export function usd(v: number): string {
 
 /** An hourly price with 4 decimals. */
 export function price(v: number | null): string {
-  return v === null ? "–" : `$${v.toFixed(4)}/h`;
+  if (v === null) return "–";
+  return `${v < 0 ? "-" : ""}$${Math.abs(v).toFixed(4)}/h`;
 }
 
 /** An ISO timestamp as "2026-11-27 10:00 UTC" (or a dash). */

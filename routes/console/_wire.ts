@@ -216,7 +216,7 @@ export const SystemHealth = z.object({
 export const Activity = z.array(z.object({
   eventType: z.string(),
   severity: z.string(),
-  message: nstr,
+  text: z.string(),
   clientId: nstr,
   time: z.string(),
 }));

@@ -296,7 +296,7 @@ export function registerAdminPages(kit: ConsoleKit): void {
                   <td>
                     <Badge value={e.severity} />
                   </td>
-                  <td class="wrap">{e.message ?? ""}</td>
+                  <td class="wrap">{e.text}</td>
                 </tr>
               ))}
             </tbody>

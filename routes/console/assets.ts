@@ -26,6 +26,7 @@ a{color:var(--acc)}
 main{max-width:1200px;margin:0 auto;padding:1rem}
 h1{font-size:1.5rem;margin:.3rem 0 1rem}
 h2{font-size:1.15rem;margin:1.5rem 0 .6rem}
+section>h2:first-child{margin-top:0}
 section,.card{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:1rem;margin:0 0 1rem}
 .figures{display:grid;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));gap:.75rem;margin:0 0 1rem}
 .figure{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:.7rem .9rem}
