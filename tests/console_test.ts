@@ -206,3 +206,47 @@ Deno.test("console: regenerating the token or deactivating the client ends its s
   const v = await t.request("GET", "/api/client/validate", { token });
   assert.equal(v.status, 403, "an inactive client's token is refused by the API too");
 });
+
+Deno.test("console: a session cookie is not an API token, and a forged one is not a session", async () => {
+  const t = await testContext("console_forged");
+  const { client } = await consoleFleet(t);
+  const jar = await signIn(t, client.token);
+  const session = jar.cookies.get("console_session")!;
+  const asBearer = await t.request("GET", "/api/client/validate", { token: session });
+  assert.equal(asBearer.status, 401, "signed with a derived key and another audience");
+  const [h, p, s] = session.split(".");
+  const claims = JSON.parse(atob(p!.replace(/-/g, "+").replace(/_/g, "/")));
+  const forged = btoa(JSON.stringify({ ...claims, role: "admin" })).replace(/=+$/, "")
+    .replace(/\+/g, "-").replace(/\//g, "_");
+  jar.cookies.set("console_session", `${h}.${forged}.${s}`);
+  const res = await get(t, jar, "/console/admin/clients");
+  assert.equal(res.status, 303);
+  assert.equal(res.headers.get("location"), "/console/sign-in");
+});
+
+Deno.test("console: every console route but sign-in and assets needs a session", async () => {
+  const t = await testContext("console_matrix");
+  const { a1 } = await consoleFleet(t);
+  const open = new Set(["/console/sign-in", "/console/assets/:name"]);
+  const routes = t.app.routes.filter((r) =>
+    r.method !== "ALL" && (r.path === "/console" || r.path.startsWith("/console/")) &&
+    !open.has(r.path)
+  );
+  assert.ok(routes.length >= 20, `console routes found: ${routes.length}`);
+  for (const r of routes) {
+    const path = r.path.replace(":id", a1);
+    const res = await t.app.request(path, {
+      method: r.method,
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: r.method === "POST" ? "_csrf=x" : undefined,
+    });
+    const where = res.headers.get("location");
+    assert.ok(
+      res.status === 303 && where === "/console/sign-in",
+      `${r.method} ${r.path} without a session: ${res.status} ${where}`,
+    );
+  }
+  const asset = await t.app.request("/console/assets/console.css");
+  assert.equal(asset.status, 200);
+  assert.match(asset.headers.get("content-type") ?? "", /text\/css/);
+});

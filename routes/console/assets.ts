@@ -31,7 +31,7 @@ section,.card{background:var(--card);border:1px solid var(--line);border-radius:
 .figures{display:grid;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));gap:.75rem;margin:0 0 1rem}
 .figure{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:.7rem .9rem}
 .figure dt{color:var(--muted);font-size:.85rem}
-.figure dd{margin:.15rem 0 0;font-size:1.35rem;font-weight:600}
+.figure dd{margin:.15rem 0 0;font-size:1.35rem;font-weight:600;overflow-wrap:anywhere}
 .table-wrap{overflow-x:auto;max-width:100%}
 table{border-collapse:collapse;width:100%;background:var(--card);font-size:.92rem}
 th,td{text-align:left;padding:.45rem .6rem;border-bottom:1px solid var(--line);white-space:nowrap}

@@ -5,6 +5,7 @@
  * JSON API in process (see _api.ts), so both always agree.
  */
 import type { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "../_app.ts";
 import { consoleKit } from "./_kit.ts";
 import { registerConsoleAssets } from "./assets.ts";
@@ -17,6 +18,11 @@ import { registerAdminPages } from "./admin_pages.tsx";
 
 /** Registers the console on `app` (its pages call `app`'s API). */
 export function registerConsole(app: Hono<AppEnv>): void {
+  // Console forms are small; the API's own limit covers /api/* only.
+  app.use(
+    "/console/*",
+    bodyLimit({ maxSize: 64 * 1024, onError: (c) => c.text("Form too large", 413) }),
+  );
   registerConsoleAssets(app);
   registerSignIn(app);
   const kit = consoleKit(app);
