@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { decisionPolicyProblem } from "./core/decision_wire.ts";
+import { type DecisionPolicy, resolveDecisionPolicy } from "./core/decision_policy.ts";
 
 const bool = (dflt: boolean) =>
   z.enum(["true", "false", "1", "0", "yes", "no"]).default(dflt ? "true" : "false").transform((
@@ -76,10 +77,17 @@ export const configSchema = z.object({
   METRICS_RETENTION_DAYS: int(30, 1, 3650),
   /** Server-side heartbeat metrics are aggregated per agent and written every N seconds. */
   HEALTH_METRICS_FLUSH_SECONDS: int(300, 5, 86400),
-  /** JSON object overriding decision-engine policy fields (see README). */
-  DECISION_POLICY: z.string().default("{}").superRefine((v, ctx) => {
+  /**
+   * JSON object overriding decision-engine policy fields (see README), parsed here once into the
+   * complete policy the engine uses.
+   */
+  DECISION_POLICY: z.string().default("{}").transform((v, ctx): DecisionPolicy => {
     const problem = decisionPolicyProblem(v);
-    if (problem) ctx.addIssue({ code: "custom", message: problem });
+    if (problem) {
+      ctx.addIssue({ code: "custom", message: problem });
+      return z.NEVER;
+    }
+    return resolveDecisionPolicy(JSON.parse(v));
   }),
 }).refine((c) => c.POOL_RISK_MEDIUM_THRESHOLD < c.POOL_RISK_HIGH_THRESHOLD, {
   message: "POOL_RISK_MEDIUM_THRESHOLD must be below POOL_RISK_HIGH_THRESHOLD",

@@ -1,19 +1,22 @@
 /**
- * Composition root: config -> database -> migrations -> createApp -> crons -> serve -> graceful
- * shutdown. `--dev` (deno task dev) without DATABASE_URL starts a private MariaDB under .data/
- * and the protocol endpoint in-process, creates a demo client and prints its token.
+ * Composition root. At module top level, before anything else: crons.ts registers every job with
+ * Deno.cron (Deno Deploy finds crons only there). Then config -> database -> schema check (or
+ * migrations in dev) -> createServices -> createApp -> the crons get their dependencies -> serve
+ * -> graceful shutdown. `--dev` (deno task dev) without DATABASE_URL starts a private MariaDB
+ * under .data/ and the protocol endpoint in-process, creates a demo client and prints its token.
  */
+// First import: registers the crons at top level, before Deno.serve.
+import { setCronDeps, stopCrons } from "./crons.ts";
 import { ConfigError, parseConfig } from "./config.ts";
 import { createLogger, systemClock } from "./core/log.ts";
 import { createDb } from "./db/client.ts";
 import type { Db } from "./db/client.ts";
-import { currentSchemaVersion, LATEST_SCHEMA_VERSION, migrate } from "./db/migrate.ts";
+import { LATEST_SCHEMA_VERSION, migrate } from "./db/migrate.ts";
+import { schemaVersionProblem } from "./db/schema_version.ts";
 import { createApp } from "./routes/mod.ts";
 import { createServices } from "./services/mod.ts";
-import type { AppDeps } from "./routes/_app.ts";
-import { registerJobs } from "./jobs/mod.ts";
-import { devSecrets, seedDemo } from "./db/local/dev.ts";
-import { evaluateAfterPricingReport } from "./services/decision_evaluation.ts";
+import { devSecrets } from "./db/local/dev.ts";
+import { seedDemo } from "./services/dev_seed.ts";
 import { startHealthFlusher } from "./services/health_buffer.ts";
 import type { LocalStack } from "./db/local/stack.ts";
 
@@ -53,33 +56,22 @@ async function main(): Promise<void> {
       created: migrated.createdTables.length,
     });
   } else {
-    const current = await currentSchemaVersion(db);
-    if (current !== LATEST_SCHEMA_VERSION) {
-      throw new ConfigError(
-        `database schema is at ${
-          current ?? "nothing"
-        }, this server needs ${LATEST_SCHEMA_VERSION}: run \`deno task migrate\` first (or set MIGRATE_ON_START=true)`,
-      );
-    }
-    log.info("schema ready", { version: current });
+    const problem = await schemaVersionProblem(db);
+    if (problem) throw new ConfigError(`${problem} (or set MIGRATE_ON_START=true)`);
+    log.info("schema ready", { version: LATEST_SCHEMA_VERSION });
   }
 
-  const services = createServices(config, log);
-  // The decision engine runs after every stored pricing report, off the agent's request path.
-  services.onPricingReport = evaluateAfterPricingReport;
-  const deps: AppDeps = { db, config, clock: systemClock, log, services };
+  // The production app: createServices wires the decision engine, caches and background queue.
+  const deps = createServices(config, db, systemClock, log);
+  const { services } = deps;
   if (dev) await seedDemo(deps);
   const app = createApp(deps);
 
-  const cronAbort = new AbortController();
+  const flusherAbort = new AbortController();
   // Server-side heartbeat metrics are aggregated in memory and written in batches.
-  startHealthFlusher(deps, cronAbort.signal);
-  if (config.CRON_ENABLED) {
-    registerJobs(
-      { db, config, clock: systemClock, log, instanceName: services.instanceName },
-      cronAbort.signal,
-    );
-  }
+  startHealthFlusher(deps, flusherAbort.signal);
+  // From now on cron ticks run their job (CRON_ENABLED=false: every tick returns at once).
+  setCronDeps({ db, config, clock: systemClock, log, instanceName: services.instanceName });
 
   const server = Deno.serve({
     hostname: config.HOST,
@@ -92,7 +84,8 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info("shutting down", { signal });
-    cronAbort.abort();
+    stopCrons();
+    flusherAbort.abort();
     await server.shutdown();
     await services.background.drain();
     if (stack) await stack.stop();

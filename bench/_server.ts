@@ -19,11 +19,9 @@ import { insertClient } from "../db/clients.ts";
 import { startLocalStack } from "../db/local/stack.ts";
 import { migrate } from "../db/migrate.ts";
 import { registerJobs } from "../jobs/mod.ts";
-import type { AppDeps } from "../routes/_app.ts";
 import { createServices } from "../services/mod.ts";
 import { createApp } from "../routes/mod.ts";
 import { startHealthFlusher } from "../services/health_buffer.ts";
-import type { PricingReportHook } from "../routes/agent/pricing.ts";
 
 interface Counter {
   n: number;
@@ -92,20 +90,16 @@ async function main(): Promise<void> {
   const rawDb = stack.open("bench_agents");
   await migrate(rawDb);
   const db = countingDb(rawDb);
-  const services = createServices(config, log, "bench");
-  const deps: AppDeps = { db, config, clock: systemClock, log, services };
+  const deps = createServices(config, db, systemClock, log, {
+    instanceName: "bench",
+    engine: env.BENCH_ENGINE !== "0",
+  });
+  const { services } = deps;
   const engine: RouteStats = { requests: 0, statements: 0, errors: 0 };
-  let hook: PricingReportHook | null = null;
-  if (env.BENCH_ENGINE !== "0") {
-    try {
-      hook = (await import("../services/decision_evaluation.ts")).evaluateAfterPricingReport;
-    } catch (err) {
-      log.error("decision engine hook unavailable; running without it", { error: err });
-    }
-  }
-  if (hook) {
-    const evaluate = hook;
-    // As main.ts wires it; the engine's statements are counted on their own, not on the report.
+  const evaluate = services.onPricingReport;
+  if (evaluate) {
+    // The production hook, wrapped: the engine's statements are counted on their own, not on
+    // the report.
     services.onPricingReport = (d, event) => {
       const counter = { n: 0 };
       return als.run(counter, async () => {
@@ -124,10 +118,8 @@ async function main(): Promise<void> {
   const app = createApp(deps);
   const stop = new AbortController();
   if (config.CRON_ENABLED) {
-    registerJobs(
-      { db, config, clock: systemClock, log, instanceName: services.instanceName },
-      stop.signal,
-    );
+    const jobDeps = { db, config, clock: systemClock, log, instanceName: services.instanceName };
+    registerJobs(config, () => jobDeps, { signal: stop.signal });
   }
   startHealthFlusher(deps, stop.signal);
 
@@ -155,7 +147,7 @@ async function main(): Promise<void> {
     if (path === "/__bench/stats") {
       return Response.json({
         routes: Object.fromEntries(routes),
-        engine: { ...engine, wired: hook !== null },
+        engine: { ...engine, wired: evaluate !== null },
         statements: rawDb.roundTrips(),
         healthBufferAgents: services.healthBuffer.size(),
       });

@@ -10,11 +10,11 @@ import { createLogger, systemClock } from "../core/log.ts";
 import type { Logger } from "../core/log.ts";
 import { createDb } from "../db/client.ts";
 import type { Db } from "../db/client.ts";
-import { migrate } from "../db/migrate.ts";
+import { schemaVersionProblem } from "../db/schema_version.ts";
 import { devSecrets } from "../db/local/dev.ts";
 import type { LocalStack } from "../db/local/stack.ts";
 import { createServices } from "../services/mod.ts";
-import type { AppDeps } from "../routes/_app.ts";
+import type { AppDeps } from "../services/types.ts";
 
 const DATA_DIR = ".data";
 
@@ -82,18 +82,31 @@ export async function openCliDb(config: Config, log: Logger): Promise<CliDb> {
   };
 }
 
-/** Opens the database (migrated) and builds the app dependencies for a CLI command. */
-export async function openCliDeps(config: Config): Promise<CliDeps> {
+/** Refused before any work: the database is not at the schema version this code needs. */
+export class SchemaRefusal extends Error {
+  override name = "SchemaRefusal";
+}
+
+/**
+ * Opens the database and builds the app dependencies for CLI `command`. Never changes the schema
+ * (only `deno task migrate` does): a database at another schema version is refused with a
+ * SchemaRefusal naming the command to run, after one read.
+ */
+export async function openCliDeps(config: Config, command: string): Promise<CliDeps> {
   const log = cliLogger(config);
   const { db, close } = await openCliDb(config, log);
-  await migrate(db, { log: (m) => log.info(m) });
-  const services = createServices(config, log, `cli-${Deno.pid}`);
+  const problem = await schemaVersionProblem(db, `\`deno task ${command}\``).catch(async (err) => {
+    await close();
+    throw err;
+  });
+  if (problem) {
+    await close();
+    throw new SchemaRefusal(problem);
+  }
+  const deps = createServices(config, db, systemClock, log, { instanceName: `cli-${Deno.pid}` });
+  const { services } = deps;
   return {
-    db,
-    config,
-    clock: systemClock,
-    log,
-    services,
+    ...deps,
     async close() {
       await services.background.drain();
       await close();
@@ -102,24 +115,28 @@ export async function openCliDeps(config: Config): Promise<CliDeps> {
 }
 
 /**
- * Runs a CLI's `main` and exits with its code. A configuration error exits 2 with its message,
- * anything else 1 with `error: ...`; with `usage`, a RangeError or TypeError (bad arguments) exits
- * 2 and prints the usage after the message.
+ * Runs a CLI's `main` and exits with its code. `--help` or `-h` prints `usage` on stdout and exits
+ * 0 without running anything. A configuration error exits 2 with its message, a bad argument (a
+ * RangeError, or parseArgs' TypeError) 2 with the message and the usage, anything else 1 with
+ * `error: ...` (a SchemaRefusal names `deno task migrate`).
  */
 export async function runCli(
   main: (args: string[]) => Promise<number>,
-  opts: { usage?: string } = {},
+  opts: { usage: string },
 ): Promise<never> {
+  if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
+    console.log(opts.usage);
+    Deno.exit(0);
+  }
   try {
     Deno.exit(await main(Deno.args));
   } catch (err) {
-    const usage = opts.usage !== undefined &&
-      (err instanceof RangeError || err instanceof TypeError);
+    const badArgs = err instanceof RangeError || err instanceof TypeError;
     console.error(
       err instanceof ConfigError
         ? err.message
-        : `error: ${err instanceof Error ? err.message : err}${usage ? `\n${opts.usage}` : ""}`,
+        : `error: ${err instanceof Error ? err.message : err}${badArgs ? `\n${opts.usage}` : ""}`,
     );
-    Deno.exit(err instanceof ConfigError || usage ? 2 : 1);
+    Deno.exit(err instanceof ConfigError || badArgs ? 2 : 1);
   }
 }

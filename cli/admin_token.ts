@@ -16,14 +16,9 @@ async function main(args: string[]): Promise<number> {
     options: {
       subject: { type: "string" },
       ttl: { type: "string" },
-      help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
   });
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
   const config = await loadCliConfig();
   const ttl = values.ttl === undefined ? config.ADMIN_TOKEN_TTL : Number(values.ttl);
   // The same bounds as ADMIN_TOKEN_TTL: an admin token never lives longer than 30 days.
@@ -45,4 +40,4 @@ async function main(args: string[]): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) await runCli(main);
+if (import.meta.main) await runCli(main, { usage: USAGE });

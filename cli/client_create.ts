@@ -3,7 +3,7 @@
  * token (the only time the token is shown). Without --email a unique placeholder address is stored.
  */
 import { parseArgs } from "node:util";
-import { HttpError } from "../routes/_errors.ts";
+import { DomainError } from "../core/errors.ts";
 import { createClientAccount } from "../services/client_accounts.ts";
 import { cliActorId, loadCliConfig, openCliDeps, runCli } from "./_env.ts";
 
@@ -16,20 +16,15 @@ async function main(args: string[]): Promise<number> {
       name: { type: "string" },
       email: { type: "string" },
       json: { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
   });
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
   const name = values.name?.trim();
   if (!name) {
     console.error(USAGE);
     return 2;
   }
-  const deps = await openCliDeps(await loadCliConfig());
+  const deps = await openCliDeps(await loadCliConfig(), "client:create");
   try {
     const { client, token } = await createClientAccount(deps, { name, email: values.email }, {
       type: "cli",
@@ -46,7 +41,7 @@ async function main(args: string[]): Promise<number> {
     }
     return 0;
   } catch (err) {
-    if (err instanceof HttpError) {
+    if (err instanceof DomainError) {
       console.error(`error: ${err.message}`);
       return 1;
     }
@@ -56,4 +51,4 @@ async function main(args: string[]): Promise<number> {
   }
 }
 
-if (import.meta.main) await runCli(main);
+if (import.meta.main) await runCli(main, { usage: USAGE });

@@ -41,23 +41,27 @@ export function parseDateFlag(value: string): Date {
 
 const USAGE = "usage: deno task job <name> [--date YYYY-MM-DD|ISO-instant]";
 
+function usage(): string {
+  return `${USAGE}\njobs: ${[...jobsByName().keys()].join(", ")}`;
+}
+
 async function main(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
-    options: { date: { type: "string" }, help: { type: "boolean", short: "h", default: false } },
+    options: { date: { type: "string" } },
     allowPositionals: true,
     strict: true,
   });
   const jobs = jobsByName();
   const name = positionals[0];
   const job = name ? jobs.get(name) : undefined;
-  if (values.help || !job || positionals.length > 1) {
+  if (!job || positionals.length > 1) {
     if (name && !job) console.error(`unknown job "${name}"`);
-    console.error(`${USAGE}\njobs: ${[...jobs.keys()].join(", ")}`);
-    return values.help ? 0 : 2;
+    console.error(usage());
+    return 2;
   }
   const at = values.date ? parseDateFlag(values.date) : null;
-  const deps = await openCliDeps(await loadCliConfig());
+  const deps = await openCliDeps(await loadCliConfig(), "job");
   try {
     if (job.name === DAILY_SAVINGS_JOB && at) {
       const day = at.toISOString().slice(0, 10);
@@ -86,4 +90,4 @@ async function main(args: string[]): Promise<number> {
   }
 }
 
-if (import.meta.main) await runCli(main, { usage: USAGE });
+if (import.meta.main) await runCli(main, { usage: usage() });

@@ -55,7 +55,7 @@ const USAGE =
 async function main(args: string[]): Promise<number> {
   const now = systemClock();
   const req = parseRecomputeArgs(args, now);
-  const deps = await openCliDeps(await loadCliConfig());
+  const deps = await openCliDeps(await loadCliConfig(), "savings:recompute");
   try {
     const all = await listLedgerClientIds(deps.db);
     const clientIds = req.client === "all" ? all : all.filter((id) => id === req.client);

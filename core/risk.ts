@@ -295,3 +295,13 @@ function round(value: number, decimals: number): number {
   const r = Math.round(Number((Math.abs(value) * factor).toPrecision(15))) / factor;
   return value < 0 && r !== 0 ? -r : r;
 }
+
+/** The thresholds of scorePool from the configuration (POOL_RISK_*_THRESHOLD). */
+export function riskOptionsFrom(
+  config: { POOL_RISK_MEDIUM_THRESHOLD: number; POOL_RISK_HIGH_THRESHOLD: number },
+): Pick<RiskOptions, "mediumThreshold" | "highThreshold"> {
+  return {
+    mediumThreshold: config.POOL_RISK_MEDIUM_THRESHOLD,
+    highThreshold: config.POOL_RISK_HIGH_THRESHOLD,
+  };
+}

@@ -7,7 +7,8 @@ import type { Db, Queryable } from "./client.ts";
 import { bool, isDuplicateKey, num } from "./client.ts";
 import type { CommandRecord, CommandRow } from "./command_rows.ts";
 import { COMMAND_COLUMNS, toCommand } from "./command_rows.ts";
-import { BadRequestError, ConflictError, NotFoundError } from "../routes/_errors.ts";
+import { Conflict, NotFound } from "../core/errors.ts";
+import { assertPoolOfType, switchTargetPool } from "../core/pool_id.ts";
 
 export type { CommandRecord, CommandRow } from "./command_rows.ts";
 export { COMMAND_COLUMNS, toCommand } from "./command_rows.ts";
@@ -20,19 +21,6 @@ export {
 export type { CommandPoll } from "./command_delivery.ts";
 
 const COLS = COMMAND_COLUMNS.join(", ");
-
-/** Pool ids are `<instance_type>.<az>`; the agent takes the AZ after the last dot (T-05). */
-const POOL_ID = /^[a-z0-9][a-z0-9-]*\.[a-z0-9-]+\.[a-z]{2}-[a-z0-9-]*[a-z0-9]$/;
-
-/** True when `poolId` has the `<instance_type>.<az>` shape the agent understands. */
-export function isPoolId(poolId: string): boolean {
-  return poolId.length <= 128 && POOL_ID.test(poolId);
-}
-
-/** The instance type part of a pool id (everything before the last dot). */
-export function poolInstanceType(poolId: string): string {
-  return poolId.slice(0, poolId.lastIndexOf("."));
-}
 
 /** What queueSwitchCommand needs. */
 export interface QueueCommandInput {
@@ -52,7 +40,7 @@ export interface QueueCommandInput {
   now: Date;
   pendingTtlSeconds: number;
   /**
-   * Refuse (ConflictError "command_open") instead of superseding a pending command: the engine
+   * Refuse (Conflict "command_open") instead of superseding a pending command: the engine
    * must never replace a command a user or a rebalance queued meanwhile.
    */
   onlyIfNoneOpen?: boolean;
@@ -74,27 +62,14 @@ interface QueueAgentRow {
 }
 
 /**
- * Queues a switch command in one transaction: refuses while a command is in flight (409
+ * Queues a switch command in one transaction: refuses while a command is in flight (Conflict
  * command_in_flight), supersedes pending ones, inserts the new one as pending.
  */
 export async function queueSwitchCommand(
   db: Db,
   input: QueueCommandInput,
 ): Promise<QueuedCommand> {
-  let pool = input.targetPoolId?.trim() || null;
-  if (input.targetMode === "spot") {
-    if (!pool) {
-      throw new BadRequestError("A spot target needs target_pool_id", "pool_required");
-    }
-    if (!isPoolId(pool)) {
-      throw new BadRequestError(
-        "target_pool_id must look like <instance_type>.<az>, e.g. t3.medium.us-east-1a",
-        "invalid_pool_id",
-      );
-    }
-  } else {
-    pool = null;
-  }
+  const pool = switchTargetPool(input.targetMode, input.targetPoolId);
   try {
     return await db.transaction(async (tx) => {
       const a = await tx.execute<QueueAgentRow>(
@@ -103,15 +78,10 @@ export async function queueSwitchCommand(
       );
       const agent = a.rows[0];
       if (!agent || agent.status === "deleted") {
-        throw new NotFoundError("Agent not found", "agent_not_found");
+        throw new NotFound("Agent not found", "agent_not_found");
       }
-      if (pool && agent.instance_type && poolInstanceType(pool) !== agent.instance_type) {
-        // The agent always launches its own instance type (T-05): another type cannot be honoured.
-        throw new BadRequestError(
-          `target_pool_id is for another instance type than the agent's ${agent.instance_type}`,
-          "pool_type_mismatch",
-        );
-      }
+      // The agent always launches its own instance type (T-05): another type cannot be honoured.
+      assertPoolOfType(pool, agent.instance_type);
       const open = await tx.execute<CommandRow>(
         `SELECT ${COLS} FROM commands WHERE open_agent_id = ? FOR UPDATE`,
         [input.agentId],
@@ -120,14 +90,14 @@ export async function queueSwitchCommand(
       for (const row of open.rows) {
         const c = toCommand(row);
         if (c.status === "delivered" && !deliveredExpired(c, input.now)) {
-          throw new ConflictError(
+          throw new Conflict(
             "A switch command is already in flight for this agent",
             "command_in_flight",
             { command_id: c.id },
           );
         }
         if (input.onlyIfNoneOpen && c.status === "pending") {
-          throw new ConflictError(
+          throw new Conflict(
             "A switch command is already queued for this agent",
             "command_open",
             { command_id: c.id },
@@ -168,7 +138,7 @@ export async function queueSwitchCommand(
     });
   } catch (err) {
     if (isDuplicateKey(err)) {
-      throw new ConflictError("Another command was queued at the same time", "command_conflict");
+      throw new Conflict("Another command was queued at the same time", "command_conflict");
     }
     throw err;
   }

@@ -17,7 +17,7 @@ import {
   openSegment,
   supersedeOpenSegment,
 } from "./segments.ts";
-import { ConflictError, NotFoundError } from "../routes/_errors.ts";
+import { Conflict, NotFound } from "../core/errors.ts";
 
 /** Locks and returns an agent's replica; 404 when it is not there. */
 async function lockReplica(
@@ -29,24 +29,24 @@ async function lockReplica(
     clientId: opts.clientScope,
     forUpdate: true,
   });
-  if (!agent) throw new NotFoundError("Agent not found", "agent_not_found");
+  if (!agent) throw new NotFound("Agent not found", "agent_not_found");
   const rep = await findReplica(tx, {
     agentId: opts.agentId,
     replicaId: opts.replicaId,
     forUpdate: true,
   });
-  if (!rep) throw new NotFoundError("Replica not found", "replica_not_found");
+  if (!rep) throw new NotFound("Replica not found", "replica_not_found");
   return rep;
 }
 
 function assertOpen(rep: ReplicaRecord): void {
   if (rep.status === "promoted") {
-    throw new ConflictError("Replica was promoted", "replica_promoted", {
+    throw new Conflict("Replica was promoted", "replica_promoted", {
       promoted_at: rep.promotedAt,
     });
   }
   if (!rep.isActive || rep.status === "terminated") {
-    throw new ConflictError("Replica already terminated", "replica_terminated", {
+    throw new Conflict("Replica already terminated", "replica_terminated", {
       terminated_at: rep.terminatedAt,
     });
   }
@@ -156,7 +156,7 @@ export async function promoteReplica(
     const rep = await lockReplica(tx, opts);
     assertOpen(rep);
     if (rep.status !== "ready" && rep.status !== "syncing") {
-      throw new ConflictError(
+      throw new Conflict(
         "Replica must be ready or syncing to be promoted",
         "replica_not_ready",
         {

@@ -1,7 +1,9 @@
 /**
- * The job table and its registration with Deno.cron. Every process fires every cron tick (Deno
- * CLI, STACK-NOTES V5); `runClaimed` makes exactly one instance do each slot's work.
+ * The job table and its registration with Deno.cron (called at the entry module's top level by
+ * crons.ts). Every process fires every cron tick (Deno CLI, STACK-NOTES V5); `runClaimed` makes
+ * exactly one instance do each slot's work.
  */
+import type { Config } from "../config.ts";
 import type { JobDef, JobDeps } from "./_runner.ts";
 import { runClaimed } from "./_runner.ts";
 import { staleAgentsJob } from "./stale_agents.ts";
@@ -30,14 +32,36 @@ export function cronFor(periodSeconds: number): string {
   return "0 * * * *";
 }
 
-/** Registers every job with Deno.cron; failures are recorded and retried by backoff, never thrown. */
-export function registerJobs(deps: JobDeps, signal: AbortSignal): void {
+/** The Deno.cron signature registerJobs uses (a spy in tests). */
+export type CronRegistrar = (
+  name: string,
+  schedule: string,
+  options: { backoffSchedule?: number[]; signal?: AbortSignal },
+  handler: () => Promise<void>,
+) => unknown;
+
+/**
+ * Registers every job with Deno.cron, its schedule from `config`. A tick runs the job with the
+ * dependencies `depsOf()` returns at that moment; null (the server is not built yet, or
+ * CRON_ENABLED=false) makes the tick return at once. Failures are recorded in job_runs and retried
+ * by backoff, never thrown at the caller. Returns the registered job names.
+ */
+export function registerJobs(
+  config: Config,
+  depsOf: () => JobDeps | null,
+  opts: { signal?: AbortSignal; cron?: CronRegistrar } = {},
+): string[] {
+  const cron: CronRegistrar = opts.cron ?? Deno.cron;
   for (const job of JOBS) {
-    const schedule = cronFor(job.periodSeconds(deps.config));
-    Deno.cron(job.name, schedule, { backoffSchedule: [10_000, 60_000], signal }, async () => {
+    const schedule = cronFor(job.periodSeconds(config));
+    const options = { backoffSchedule: [10_000, 60_000], signal: opts.signal };
+    cron(job.name, schedule, options, async () => {
+      const deps = depsOf();
+      if (!deps || !deps.config.CRON_ENABLED) return;
       const outcome = await runClaimed(deps, job);
       // Throwing lets Deno.cron retry with the backoff schedule; the failure is already recorded.
       if (outcome.status === "error") throw new Error(`${job.name}: ${outcome.error}`);
     });
   }
+  return JOBS.map((j) => j.name);
 }

@@ -8,28 +8,16 @@
  */
 import type { JobDef, JobDeps, JobResult } from "./_runner.ts";
 import { slotStartFor } from "./_runner.ts";
-import { DEFAULT_RISK_OPTIONS, scorePool } from "../core/risk.ts";
-import type { RiskOptions } from "../core/risk.ts";
+import { DEFAULT_RISK_OPTIONS, riskOptionsFrom, scorePool } from "../core/risk.ts";
 import { listActivePools, loadRiskData, storePoolRisk } from "../db/risk.ts";
 import type { PoolRiskRow } from "../db/risk.ts";
 import { closeUnfulfilledRequests } from "../db/termination_stats.ts";
-import type { Config } from "../config.ts";
 
 /** Pools scored per batch (three reads and two writes each). */
 const CHUNK = 200;
 
 /** An emergency replica not registered this long after the request counts as never registered. */
 export const REPLICA_REGISTRATION_GRACE_SECONDS = 1800;
-
-/** The thresholds of core/risk.ts from the configuration. */
-export function riskOptionsFrom(
-  config: Config,
-): Pick<RiskOptions, "mediumThreshold" | "highThreshold"> {
-  return {
-    mediumThreshold: config.POOL_RISK_MEDIUM_THRESHOLD,
-    highThreshold: config.POOL_RISK_HIGH_THRESHOLD,
-  };
-}
 
 /** Scores every active pool at `now` and stores the results under the slot start. */
 export async function runPoolRisk(deps: JobDeps, now: Date): Promise<JobResult> {

@@ -6,27 +6,21 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import type { RouteConfig } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import type { Config } from "../config.ts";
-import type { Db } from "../db/client.ts";
-import type { Clock, Logger } from "../core/log.ts";
-import type { TokenKeys } from "../core/tokens.ts";
-import type { AuthCache } from "../core/auth_cache.ts";
-import type { RateLimiter } from "./_middleware/rate_limit.ts";
-import type { HealthBuffer } from "../services/health_buffer.ts";
-import type { PricingReportHook } from "./agent/pricing.ts";
+import type { Logger } from "../core/log.ts";
+import type { AppDeps, ClientPrincipal } from "../services/types.ts";
 import { BadRequestError, NotFoundError } from "./_errors.ts";
 import { authenticate } from "./_middleware/auth.ts";
 import type { AuthOptions } from "./_middleware/auth.ts";
 
-/** A client (tenant) resolved from its token. */
-export interface ClientPrincipal {
-  kind: "client";
-  clientId: string;
-  clientName: string;
-  clientEmail: string;
-  /** SHA-256 of the presented token: the auth cache key, never the token itself. */
-  tokenHash: string;
-}
+// The dependency types live with the flows (services/types.ts); handlers import them from here.
+export type {
+  AppDeps,
+  AppServices,
+  Background,
+  ClientPrincipal,
+  PricingReportEvent,
+  PricingReportHook,
+} from "../services/types.ts";
 
 /** The operator, from ADMIN_TOKEN or an admin JWT. */
 export interface AdminPrincipal {
@@ -36,34 +30,6 @@ export interface AdminPrincipal {
 
 /** Who is calling. */
 export type Principal = ClientPrincipal | AdminPrincipal;
-
-/** Background work a handler starts after answering (awaited on shutdown and in tests). */
-export interface Background {
-  run(name: string, task: () => Promise<unknown>): void;
-  drain(): Promise<void>;
-}
-
-/** Process-wide helpers shared by all requests of one app instance. */
-export interface AppServices {
-  keys: TokenKeys;
-  authCache: AuthCache<ClientPrincipal>;
-  validateLimiter: RateLimiter;
-  background: Background;
-  instanceName: string;
-  /** Per-agent heartbeat aggregates, flushed to agent_health_metrics (no heartbeat round trip). */
-  healthBuffer: HealthBuffer;
-  /** The decision engine's hook for stored pricing reports (set by main.ts; absent in tests). */
-  onPricingReport?: PricingReportHook;
-}
-
-/** Everything a handler may use: injected, never imported as a singleton. */
-export interface AppDeps {
-  db: Db;
-  config: Config;
-  clock: Clock;
-  log: Logger;
-  services: AppServices;
-}
 
 /** Hono environment of this app. */
 export interface AppEnv {

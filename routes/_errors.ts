@@ -2,6 +2,8 @@
  * Typed HTTP errors and their one JSON rendering: `{error: <human message>, code: <stable code>}`
  * plus optional extra fields. The dashboards display `error`; programs match `code`.
  */
+import { Unavailable } from "../core/errors.ts";
+import type { DomainError, DomainErrorKind } from "../core/errors.ts";
 
 /** An error that becomes an HTTP response with this status and body. */
 export class HttpError extends Error {
@@ -50,4 +52,20 @@ export class ConflictError extends HttpError {
   constructor(message: string, code = "conflict", extra: Record<string, unknown> = {}) {
     super(409, code, message, extra);
   }
+}
+
+/** The HTTP status of each domain-error kind (core/errors.ts). */
+export const STATUS_OF_KIND: Record<DomainErrorKind, number> = {
+  invalid_input: 400,
+  not_found: 404,
+  conflict: 409,
+  unavailable: 503,
+};
+
+/** The one translation of a domain error (db/, services/, jobs/) into its HTTP response. */
+export function httpErrorFor(err: DomainError): HttpError {
+  const headers: Record<string, string> = err instanceof Unavailable
+    ? { "Retry-After": String(err.retryAfterSeconds) }
+    : {};
+  return new HttpError(STATUS_OF_KIND[err.kind], err.code, err.message, err.extra, headers);
 }

@@ -11,7 +11,8 @@ import { Scalar } from "@scalar/hono-api-reference";
 import { DatabaseError } from "@planetscale/database";
 import type { AppDeps, AppEnv } from "./_app.ts";
 import { createRouter } from "./_app.ts";
-import { HttpError } from "./_errors.ts";
+import { HttpError, httpErrorFor } from "./_errors.ts";
+import { DomainError } from "../core/errors.ts";
 import { requestContext } from "./_middleware/request_log.ts";
 import { emptyJsonBody } from "./_middleware/empty_json.ts";
 import { registerHealth } from "./health.ts";
@@ -66,8 +67,10 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "spot-optimizer API" }));
 
   app.notFound((c) => c.json({ error: "Not found", code: "route_not_found" }, 404));
-  app.onError((err, c) => {
+  app.onError((thrown, c) => {
     const log = c.get("log") ?? deps.log;
+    // Refusals of db/ and services/ are domain errors; this is their one mapping to HTTP.
+    const err = thrown instanceof DomainError ? httpErrorFor(thrown) : thrown;
     if (err instanceof HttpError) {
       for (const [k, v] of Object.entries(err.headers)) c.header(k, v);
       return c.json(

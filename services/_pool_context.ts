@@ -3,14 +3,14 @@
  * region with their latest price and risk (the spot_pools mirror when fresh, else core/risk.ts on
  * demand from the same inputs the job uses), and the recent termination notices per pool.
  */
-import type { AppDeps } from "../routes/_app.ts";
+import type { AppDeps } from "./types.ts";
 import { DEFAULT_RISK_OPTIONS, scorePool } from "../core/risk.ts";
 import type { Recommendation } from "../core/risk.ts";
 import { choosePool, DEFAULT_POOL_CHOICE_OPTIONS } from "../core/pool_choice.ts";
 import type { PoolChoice } from "../core/pool_choice.ts";
 import { listNoticeTimes, listTypePools, loadRiskData } from "../db/risk.ts";
 import type { PoolKey, TypePool } from "../db/risk.ts";
-import { riskOptionsFrom } from "../jobs/pool_risk.ts";
+import { riskOptionsFrom } from "../core/risk.ts";
 
 /** The risk of one pool and where it came from. */
 export interface PoolRisk {

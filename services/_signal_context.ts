@@ -4,8 +4,8 @@
  * time; otherwise the event of the same instance signalled in the last 10 minutes, else the
  * detection minute).
  */
-import type { AppDeps, ClientPrincipal } from "../routes/_app.ts";
-import { BadRequestError, NotFoundError } from "../routes/_errors.ts";
+import type { AppDeps, ClientPrincipal } from "./types.ts";
+import { InvalidInput, NotFound } from "../core/errors.ts";
 import { loadInterruptionContext } from "../db/termination.ts";
 import type { InterruptionContext, SignalType } from "../db/termination.ts";
 import { splitPoolId } from "./_pool_context.ts";
@@ -58,9 +58,9 @@ export async function resolveInstanceId(
     noticeKey: "",
     recentSince: null,
   });
-  if (!ctx) throw new NotFoundError("Agent not found", "agent_not_found");
+  if (!ctx) throw new NotFound("Agent not found", "agent_not_found");
   if (!ctx.agent.instanceId) {
-    throw new BadRequestError("instance_id is required", "instance_id_required");
+    throw new InvalidInput("instance_id is required", "instance_id_required");
   }
   return ctx.agent.instanceId;
 }

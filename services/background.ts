@@ -1,6 +1,6 @@
 /** Work started after a response (e.g. the decision engine after a pricing report). */
 import type { Logger } from "../core/log.ts";
-import type { Background } from "../routes/_app.ts";
+import type { Background } from "./types.ts";
 
 /** Creates the background runner: failures are logged, never thrown at the request. */
 export function createBackground(log: Logger): Background {

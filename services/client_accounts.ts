@@ -3,7 +3,7 @@
  * seed: create (the only time a token is shown), regenerate the token, delete with every row.
  * Each runs in one transaction together with its notification, system event and audit row.
  */
-import type { AppDeps } from "../routes/_app.ts";
+import type { AppDeps } from "./types.ts";
 import { signClientToken, tokenFingerprint } from "../core/tokens.ts";
 import { isDuplicateKey } from "../db/client.ts";
 import {
@@ -18,8 +18,7 @@ import {
 } from "../db/clients.ts";
 import type { ClientRecord } from "../db/clients.ts";
 import { insertNotification, insertSystemEvent } from "../db/events.ts";
-import { ConflictError, NotFoundError } from "../routes/_errors.ts";
-import { forgetClientTokens } from "../routes/_middleware/auth.ts";
+import { Conflict, NotFound } from "../core/errors.ts";
 
 /** Who performs an operation (written to the audit log; never a credential). */
 export interface Actor {
@@ -37,10 +36,10 @@ export function placeholderEmail(name: string, clientId: string): string {
   return `${slug}-${clientId.slice(0, 8)}@no-email.invalid`;
 }
 
-function conflictError(field: "name" | "email", name: string, email: string): ConflictError {
+function conflictError(field: "name" | "email", name: string, email: string): Conflict {
   return field === "name"
-    ? new ConflictError(`Client "${name}" already exists`, "client_exists")
-    : new ConflictError(`A client with e-mail "${email}" already exists`, "email_exists");
+    ? new Conflict(`Client "${name}" already exists`, "client_exists")
+    : new Conflict(`A client with e-mail "${email}" already exists`, "email_exists");
 }
 
 /** Creates an active client and returns it with its first token (a JWT with ver = 1). */
@@ -101,7 +100,7 @@ export async function regenerateClientToken(
   const { db, services, config, clock } = deps;
   const result = await db.transaction(async (tx) => {
     const current = await lockClientTokenVersion(tx, clientId);
-    if (current === null) throw new NotFoundError("Client not found", "client_not_found");
+    if (current === null) throw new NotFound("Client not found", "client_not_found");
     const version = current + 1;
     const now = clock();
     const token = await signClientToken(services.keys, {
@@ -146,9 +145,9 @@ export async function deleteClientAccount(
   const columns = await ownedTableColumns(db);
   const result = await db.transaction(async (tx) => {
     const client = await findClientById(tx, clientId);
-    if (!client) throw new NotFoundError("Client not found", "client_not_found");
+    if (!client) throw new NotFound("Client not found", "client_not_found");
     const deleted = await deleteClientCascade(tx, clientId, columns);
-    if (!deleted) throw new NotFoundError("Client not found", "client_not_found");
+    if (!deleted) throw new NotFound("Client not found", "client_not_found");
     // These two rows outlive the client: they carry its id only in the metadata.
     await insertSystemEvent(tx, {
       type: "client_deleted",
@@ -224,4 +223,9 @@ export function growthSeries(
     out.push({ date, total, new: day?.created ?? 0, active, count: total });
   }
   return out;
+}
+
+/** Drops every cached token of a client (after regenerate or delete). */
+function forgetClientTokens(deps: AppDeps, clientId: string): void {
+  deps.services.authCache.deleteWhere((p) => p.clientId === clientId);
 }

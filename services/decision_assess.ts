@@ -3,8 +3,7 @@
  * decide(). Used by the pricing-report hook (decision_evaluation.ts) and by E24/E25, which only explain.
  */
 import type { Config } from "../config.ts";
-import type { AppDeps } from "../routes/_app.ts";
-import { type DecisionPolicy, resolveDecisionPolicy } from "../core/decision_policy.ts";
+import type { AppDeps } from "./types.ts";
 import { decide, type DecisionInput } from "../core/decisions.ts";
 import {
   buildDecisionInput,
@@ -27,15 +26,6 @@ const DAY_MS = 24 * HOUR_MS;
 const SWITCH_WINDOW_MS = 7 * DAY_MS;
 /** Pools (and on-demand quotes) not priced within a day are not offered at all. */
 const MARKET_WINDOW_MS = DAY_MS;
-
-const policies = new WeakMap<Config, DecisionPolicy>();
-
-/** The engine policy of a configuration (DECISION_POLICY, validated at start-up by config.ts). */
-export function decisionPolicyOf(config: Config): DecisionPolicy {
-  let p = policies.get(config);
-  if (!p) policies.set(config, p = resolveDecisionPolicy(JSON.parse(config.DECISION_POLICY)));
-  return p;
-}
 
 /**
  * A pool risk analysed longer ago than this is unknown: four missed runs of the risk job, and never
@@ -68,7 +58,8 @@ export async function assessAgent(
 ): Promise<Assessment | null> {
   const { db, config } = deps;
   const { now } = opts;
-  const policy = decisionPolicyOf(config);
+  // DECISION_POLICY, parsed and completed with the defaults by the config schema.
+  const policy = config.DECISION_POLICY;
   const priceMaxAgeMs = policy.maxPriceAgeMinutes * 60_000;
   const readAgent = loadDecisionAgent(db, {
     clientId: opts.clientId,

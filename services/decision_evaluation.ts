@@ -4,8 +4,8 @@
  * evaluation in agent_decision_history when it changed (or as an hourly sample).
  * `evaluateAfterPricingReport` is the hook for pricing reports (AppServices.onPricingReport).
  */
-import type { AppDeps } from "../routes/_app.ts";
-import { ConflictError, HttpError } from "../routes/_errors.ts";
+import type { AppDeps } from "./types.ts";
+import { Conflict, DomainError } from "../core/errors.ts";
 import type { ReportedInstance, ReportedPrices } from "../core/decision_input.ts";
 import {
   type CommandPlan,
@@ -17,8 +17,8 @@ import { claimDecisionRecord, insertDecisionHistory } from "../db/decision_histo
 import { queueSwitchCommand } from "../db/commands.ts";
 import { insertNotification } from "../db/events.ts";
 import { assessAgent } from "./decision_assess.ts";
-import type { PricingReportEvent } from "../routes/agent/pricing.ts";
-import type { NormalizedPricing } from "../routes/agent/extra_schemas.ts";
+import type { PricingReportEvent } from "./types.ts";
+import type { NormalizedPricing } from "../core/pricing_report.ts";
 
 /** What one evaluation did. */
 export interface Evaluation {
@@ -98,8 +98,8 @@ export async function evaluateAgent(
       commandId = q.id;
     } catch (err) {
       // A command in flight (or one queued meanwhile) wins; the engine retries on the next report.
-      if (!(err instanceof HttpError)) throw err;
-      if (!(err instanceof ConflictError)) {
+      if (!(err instanceof DomainError)) throw err;
+      if (!(err instanceof Conflict)) {
         log.warn("engine command refused", {
           agentId: agent.id,
           code: err.code,

@@ -4,9 +4,9 @@
  * pool or a correlated one. No replica row is written: it exists once the agent reports a real
  * instance (B-30).
  */
-import type { AppDeps, ClientPrincipal } from "../routes/_app.ts";
-import { ConflictError, NotFoundError } from "../routes/_errors.ts";
-import { parseAgentTime } from "../routes/agent/extra_schemas.ts";
+import type { AppDeps, ClientPrincipal } from "./types.ts";
+import { Conflict, NotFound } from "../core/errors.ts";
+import { parseAgentTime } from "../core/agent_time.ts";
 import {
   findEventByKey,
   insertTerminationEvent,
@@ -70,11 +70,11 @@ export async function handleEmergencyRequest(
       ? null
       : new Date(now.getTime() - SIGNAL_WINDOW_GAP_MS),
   });
-  if (!ctx || ctx.agent.deleted) throw new NotFoundError("Agent not found", "agent_not_found");
-  if (!ctx.agent.enabled) throw new ConflictError("Agent is disabled", "agent_disabled");
+  if (!ctx || ctx.agent.deleted) throw new NotFound("Agent not found", "agent_not_found");
+  if (!ctx.agent.enabled) throw new Conflict("Agent is disabled", "agent_disabled");
   const place = placementOf(ctx, instanceId);
   if (!place.instanceType || !place.region) {
-    throw new ConflictError("The instance's type and region are unknown", "no_pool");
+    throw new Conflict("The instance's type and region are unknown", "no_pool");
   }
   const pc = await loadPoolContext(deps, {
     instanceType: place.instanceType,
@@ -88,7 +88,7 @@ export async function handleEmergencyRequest(
   const asked = opts.poolId ? pc.choice.ranked.find((r) => r.poolId === opts.poolId) : undefined;
   const chosen = asked ?? pc.choice.chosen;
   if (!chosen) {
-    throw new ConflictError("No suitable pool found for an emergency replica", "no_pool", {
+    throw new Conflict("No suitable pool found for an emergency replica", "no_pool", {
       reason: pc.choice.reason,
     });
   }
@@ -121,7 +121,7 @@ export async function handleEmergencyRequest(
           eventType: opts.signal,
           noticeKey,
         });
-        if (!ev) throw new ConflictError("Signal recorded concurrently, retry", "notice_conflict");
+        if (!ev) throw new Conflict("Signal recorded concurrently, retry", "notice_conflict");
         id = ev.id;
       }
     }

@@ -4,7 +4,7 @@
  * agents that beat are written as multi-row INSERTs (source 'server'). Agents that stay quiet
  * cost nothing but a map entry, which is dropped after an hour of silence.
  */
-import type { AppDeps } from "../routes/_app.ts";
+import type { AppDeps } from "./types.ts";
 import type { Queryable } from "../db/client.ts";
 import { mergeServerMetrics } from "../db/health_metrics.ts";
 import type { ServerMetricInput } from "../db/health_metrics.ts";

@@ -7,9 +7,9 @@
  * when the agent is in auto-switch mode, queues ONE switch command per window (priority 50,
  * created_by rebalance); a command already in flight is never replaced.
  */
-import type { AppDeps, ClientPrincipal } from "../routes/_app.ts";
-import { ConflictError, NotFoundError } from "../routes/_errors.ts";
-import { parseAgentTime } from "../routes/agent/extra_schemas.ts";
+import type { AppDeps, ClientPrincipal } from "./types.ts";
+import { Conflict, NotFound } from "../core/errors.ts";
+import { parseAgentTime } from "../core/agent_time.ts";
 import { decideRebalance } from "../core/pool_choice.ts";
 import type { PoolChoice } from "../core/pool_choice.ts";
 import { scorePool } from "../core/risk.ts";
@@ -24,7 +24,7 @@ import {
 } from "../db/termination.ts";
 import { insertSystemEvent } from "../db/events.ts";
 import { queueSwitchCommand } from "../db/commands.ts";
-import { riskOptionsFrom } from "../jobs/pool_risk.ts";
+import { riskOptionsFrom } from "../core/risk.ts";
 import { loadPoolContext } from "./_pool_context.ts";
 import type { PoolContext } from "./_pool_context.ts";
 import {
@@ -77,7 +77,7 @@ export async function handleRebalance(
     noticeKey,
     recentSince: new Date(now.getTime() - SIGNAL_WINDOW_GAP_MS),
   });
-  if (!ctx) throw new NotFoundError("Agent not found", "agent_not_found");
+  if (!ctx) throw new NotFound("Agent not found", "agent_not_found");
   const place = placementOf(ctx, instanceId);
   let pc: PoolContext | null = null;
   if (place.instanceType && place.region) {
@@ -168,7 +168,7 @@ export async function handleRebalance(
       eventType: "rebalance_recommendation",
       noticeKey,
     });
-    if (!event) throw new ConflictError("Signal recorded concurrently, retry", "notice_conflict");
+    if (!event) throw new Conflict("Signal recorded concurrently, retry", "notice_conflict");
     if (id === null) await countRepeatSignal(db, { eventId: event.id, now, metadata });
   }
 
@@ -198,7 +198,7 @@ export async function handleRebalance(
         commandStatus = "queued";
         await setEventCommand(db, { eventId: event.id, commandId: q.id, now });
       } catch (err) {
-        if (!(err instanceof ConflictError)) throw err;
+        if (!(err instanceof Conflict)) throw err;
         commandStatus = "in_flight";
       }
     }

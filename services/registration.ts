@@ -3,9 +3,9 @@
  * instance, or a new instance taking the agent over (the switch completes: its command, the
  * switches row, the old instance retired, T-06/T-09). Retired, foreign or deleted -> enabled:false.
  */
-import type { z } from "@hono/zod-openapi";
-import type { AppDeps } from "../routes/_app.ts";
+import type { AppDeps } from "./types.ts";
 import type { Queryable } from "../db/client.ts";
+import { isDuplicateKey, sqlErrno } from "../db/client.ts";
 import type { AgentRecord } from "../db/agents.ts";
 import {
   agentName,
@@ -30,10 +30,24 @@ import {
 import { findAgentOfReplicaInstance, onInstanceRegistered } from "../db/replicas.ts";
 import { moveSegment, supersedeOpenSegment } from "../db/segments.ts";
 import { recordSwitchFromRegistration } from "../db/switches.ts";
-import type { RegisterResponse } from "../routes/agent/schemas.ts";
-
-/** The register answer. */
-export type Answer = z.infer<typeof RegisterResponse>;
+/** The register answer (E01; routes/agent/schemas.ts RegisterResponse is its wire schema). */
+export interface Answer {
+  agent_id: string;
+  client_id: string;
+  message: string;
+  config: {
+    enabled: boolean;
+    auto_switch_enabled: boolean;
+    auto_terminate_enabled: boolean;
+    terminate_wait_seconds: number;
+    replica_enabled: boolean;
+    replica_count: number;
+    min_savings_percent: number;
+    risk_threshold: number;
+    max_switches_per_week: number;
+    min_pool_duration_hours: number;
+  };
+}
 
 const SILENT_CONFIG: Answer["config"] = {
   enabled: false,
@@ -75,6 +89,23 @@ export interface RegistrationCtx {
 
 function silent(agentId: string, clientId: string, message: string): Answer {
   return { agent_id: agentId, client_id: clientId, message, config: SILENT_CONFIG };
+}
+
+/**
+ * E01: registers an agent in one transaction and returns its answer. Two first registrations of
+ * one logical agent may race (uk_client_logical) or deadlock: the retry finds the other's row.
+ */
+export async function registerAgent(
+  deps: AppDeps,
+  ctx: Omit<RegistrationCtx, "deps">,
+): Promise<Answer> {
+  const full = { ...ctx, deps };
+  try {
+    return await deps.db.transaction((tx) => registerInTx(tx, full));
+  } catch (err) {
+    if (!isDuplicateKey(err) && sqlErrno(err) !== 1213) throw err;
+    return await deps.db.transaction((tx) => registerInTx(tx, full));
+  }
 }
 
 /** Runs one registration inside `tx` and returns the answer for the agent. */

@@ -8,10 +8,10 @@
  * automatic-rebalance for a rebalance request) and works in any mode; `manual` needs manual
  * replica mode, which excludes auto-switch (CONTRACT 5.3), and at most one active manual replica.
  */
-import type { AppDeps } from "../routes/_app.ts";
-import { BadRequestError, ConflictError, NotFoundError } from "../routes/_errors.ts";
+import type { AppDeps } from "./types.ts";
+import { Conflict, InvalidInput, NotFound } from "../core/errors.ts";
 import { insertSystemEvent } from "../db/events.ts";
-import { isPoolId, poolInstanceType } from "../db/commands.ts";
+import { isPoolId, poolInstanceType } from "../core/pool_id.ts";
 import { latestSpotPrice } from "../db/risk.ts";
 import { countActiveReplicas, findReplica, findReplicaAgent } from "../db/replicas.ts";
 import {
@@ -49,20 +49,20 @@ export async function registerReplica(
   const b = opts.body;
   const instanceId = b.instanceId?.trim();
   if (!instanceId) {
-    throw new BadRequestError(
+    throw new InvalidInput(
       "The server cannot launch EC2 instances: launch the replica, then register it with its instance_id",
       "instance_id_required",
     );
   }
   const pool = b.poolId?.trim() || null;
   if (pool && !isPoolId(pool)) {
-    throw new BadRequestError(
+    throw new InvalidInput(
       "pool_id must look like <instance_type>.<az>, e.g. t3.medium.us-east-1a",
       "invalid_pool_id",
     );
   }
   if (b.parentInstanceId && b.parentInstanceId === instanceId) {
-    throw new BadRequestError("A replica cannot be its own parent", "replica_is_parent");
+    throw new InvalidInput("A replica cannot be its own parent", "replica_is_parent");
   }
   return await db.transaction(async (tx) => {
     const agent = await findReplicaAgent(tx, {
@@ -70,7 +70,7 @@ export async function registerReplica(
       clientId: opts.clientScope,
       forUpdate: true,
     });
-    if (!agent) throw new NotFoundError("Agent not found", "agent_not_found");
+    if (!agent) throw new NotFound("Agent not found", "agent_not_found");
     const existing = await findReplica(tx, { agentId: agent.id, instanceId, forUpdate: true });
     if (existing) {
       if (
@@ -92,25 +92,25 @@ export async function registerReplica(
     if (
       owner && (owner.clientId !== agent.clientId || (owner.agentId && owner.agentId !== agent.id))
     ) {
-      throw new ConflictError("This instance belongs to another agent", "instance_taken");
+      throw new Conflict("This instance belongs to another agent", "instance_taken");
     }
     const manual = !b.replicaType || b.replicaType === "manual";
     if (manual) {
       if (agent.autoSwitch) {
-        throw new ConflictError(
+        throw new Conflict(
           "Auto-switch is on: manual replicas need manual replica mode (the two are mutually exclusive)",
           "mode_conflict",
         );
       }
       if (!agent.manualReplica) {
-        throw new ConflictError(
+        throw new Conflict(
           "Manual replica mode is off for this agent",
           "manual_replica_disabled",
         );
       }
       const n = await countActiveReplicas(tx, { agentId: agent.id, type: "manual" });
       if (n >= 1) {
-        throw new ConflictError("A manual replica already exists", "replica_exists", {
+        throw new Conflict("A manual replica already exists", "replica_exists", {
           current_count: n,
           max_allowed: 1,
         });
@@ -144,7 +144,7 @@ export async function registerReplica(
       pool && agent.instanceType && agent.instanceType !== "unknown" &&
       poolInstanceType(pool) !== agent.instanceType
     ) {
-      throw new BadRequestError(
+      throw new InvalidInput(
         `pool_id is for another instance type than the agent's ${agent.instanceType}`,
         "pool_type_mismatch",
       );

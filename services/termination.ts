@@ -5,9 +5,9 @@
  * the pool's risk at once and sends the webhook in the background; repeats only count the signal
  * and answer `create_emergency_replica: false` ("replica already requested").
  */
-import type { AppDeps, ClientPrincipal } from "../routes/_app.ts";
-import { ConflictError, NotFoundError } from "../routes/_errors.ts";
-import { parseAgentTime } from "../routes/agent/extra_schemas.ts";
+import type { AppDeps, ClientPrincipal } from "./types.ts";
+import { Conflict, NotFound } from "../core/errors.ts";
+import { parseAgentTime } from "../core/agent_time.ts";
 import { emergencyReplicaGate } from "../core/pool_choice.ts";
 import type { NoReplicaReason } from "../core/pool_choice.ts";
 import { recommendationFor, scorePool } from "../core/risk.ts";
@@ -21,7 +21,7 @@ import {
 import type { InterruptionContext } from "../db/termination.ts";
 import { raisePoolRisk } from "../db/risk.ts";
 import { insertNotification, insertSystemEvent } from "../db/events.ts";
-import { riskOptionsFrom } from "../jobs/pool_risk.ts";
+import { riskOptionsFrom } from "../core/risk.ts";
 import { loadPoolContext } from "./_pool_context.ts";
 import { notifyInBackground } from "./webhooks.ts";
 import {
@@ -77,7 +77,7 @@ export async function handleTerminationNotice(
     noticeKey,
     recentSince: termTime ? null : new Date(now.getTime() - SIGNAL_WINDOW_GAP_MS),
   });
-  if (!ctx) throw new NotFoundError("Agent not found", "agent_not_found");
+  if (!ctx) throw new NotFound("Agent not found", "agent_not_found");
   if (ctx.event) {
     await countRepeatSignal(db, { eventId: ctx.event.id, now });
     return repeatAnswer(ctx.event);
@@ -187,7 +187,7 @@ export async function handleTerminationNotice(
       eventType: "termination_notice",
       noticeKey,
     });
-    if (!ev) throw new ConflictError("Notice recorded concurrently, retry", "notice_conflict");
+    if (!ev) throw new Conflict("Notice recorded concurrently, retry", "notice_conflict");
     await countRepeatSignal(db, { eventId: ev.id, now });
     return repeatAnswer(ev);
   }

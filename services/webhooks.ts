@@ -4,7 +4,7 @@
  * `deps.services.background.run`, so it never delays the agent's answer. The URL carries a secret
  * (Slack incoming webhooks) and is never logged.
  */
-import type { AppDeps } from "../routes/_app.ts";
+import type { AppDeps } from "./types.ts";
 import { recordWebhookOutcome } from "../db/termination.ts";
 
 /** Tunables of one delivery. */

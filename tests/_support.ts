@@ -84,7 +84,13 @@ export interface TestContext {
 /** Builds an app on its own database with a test clock and captured logs. */
 export async function testContext(
   suite: string,
-  opts: { env?: Record<string, string>; clock?: TestClock; db?: Db } = {},
+  opts: {
+    env?: Record<string, string>;
+    clock?: TestClock;
+    db?: Db;
+    /** false: no decision engine after pricing reports (say so only when a test needs that). */
+    engine?: boolean;
+  } = {},
 ): Promise<TestContext> {
   const db = opts.db ?? await testDb(suite);
   const clock = opts.clock ?? testClock();
@@ -97,8 +103,12 @@ export async function testContext(
   });
   const logs: string[] = [];
   const log = createLogger({ level: "debug", sink: (l) => logs.push(l), now: clock });
-  const services = createServices(config, log, `test-${suite}`);
-  const deps: AppDeps = { db, config, clock, log, services };
+  // The production services (decision engine included) unless the test turns the engine off.
+  const deps = createServices(config, db, clock, log, {
+    instanceName: `test-${suite}`,
+    engine: opts.engine,
+  });
+  const { services } = deps;
   const app = createApp(deps);
   const adminToken = await signAdminToken(services.keys, {
     subject: "test-admin",

@@ -10,7 +10,8 @@ import type { SimOptions } from "./agent_sim.ts";
 import { queueSwitchCommand } from "../db/commands.ts";
 import type { QueueCommandInput } from "../db/commands.ts";
 import { expireCommands } from "../db/commands.ts";
-import { HttpError } from "../routes/_errors.ts";
+import { DomainError } from "../core/errors.ts";
+import { STATUS_OF_KIND } from "../routes/_errors.ts";
 
 async function rows(t: TestContext, sql: string, args: unknown[] = []) {
   return (await t.db.execute<Record<string, unknown>>(sql, args)).rows;
@@ -51,7 +52,8 @@ function queue(
 async function rejects(p: Promise<unknown>, status: number, code: string) {
   await assert.rejects(
     p,
-    (e: unknown) => e instanceof HttpError && e.status === status && e.code === code,
+    (e: unknown) =>
+      e instanceof DomainError && STATUS_OF_KIND[e.kind] === status && e.code === code,
   );
 }
 

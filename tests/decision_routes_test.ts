@@ -101,6 +101,11 @@ function assertTypes(body: Record<string, unknown>, types: Record<string, string
 
 Deno.test("decide: E24 answers the predecessor's fields plus the explanation", async () => {
   const a = await agentWithPrices("m5.large", { risk: 0.1 });
+  // The production engine ran after the pricing report; E24 must add nothing to what it did.
+  await t.deps.services.background.drain();
+  const historyOf = () =>
+    t.db.execute("SELECT id FROM agent_decision_history WHERE agent_id = ?", [a.agentId]);
+  const before = (await historyOf()).rows.length;
   const r = await send("POST", `/api/agents/${a.agentId}/decide`, a.token, {});
   assert.equal(r.status, 200);
   assertTypes(r.body, {
@@ -147,10 +152,7 @@ Deno.test("decide: E24 answers the predecessor's fields plus the explanation", a
   assert.ok((whatIf.body.expected_savings_per_hour as number) > 0);
   // E24 explains only: nothing queued, nothing recorded.
   assert.deepEqual(await openCommands(a), []);
-  const h = await t.db.execute("SELECT id FROM agent_decision_history WHERE agent_id = ?", [
-    a.agentId,
-  ]);
-  assert.equal(h.rows.length, 0);
+  assert.equal((await historyOf()).rows.length, before);
 });
 
 Deno.test("decide: E24 without a body, for a disabled agent, and for another client's agent", async () => {

@@ -6,13 +6,12 @@
 import assert from "node:assert/strict";
 import { testContext } from "./_support.ts";
 import type { TestContext } from "./_support.ts";
-import { evaluateAfterPricingReport, evaluateAgent } from "../services/decision_evaluation.ts";
+import { evaluateAgent } from "../services/decision_evaluation.ts";
 import { AgentSim, type SimPool } from "./agent_sim.ts";
 import { queueSwitchCommand } from "../db/commands.ts";
-import { ConflictError } from "../routes/_errors.ts";
+import { Conflict } from "../core/errors.ts";
 
 const t: TestContext = await testContext("engine_wiring");
-t.deps.services.onPricingReport = evaluateAfterPricingReport;
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 const AZS = ["a", "b", "c", "d", "e", "f"].map((l) => `us-east-1${l}`);
@@ -286,7 +285,7 @@ Deno.test("engine: a command queued between the engine's read and its queue call
       pendingTtlSeconds: 3600,
       onlyIfNoneOpen: true,
     }),
-    (err: unknown) => err instanceof ConflictError && err.code === "command_open",
+    (err: unknown) => err instanceof Conflict && err.code === "command_open",
   );
   const cmds = await commands(a);
   assert.deepEqual(cmds.map((c) => [c.id, c.status]), [[manual.id, "pending"]]);

@@ -7,15 +7,7 @@
 import type { MiddlewareHandler } from "hono";
 import { getConnInfo } from "hono/deno";
 import { decodeJwt } from "jose";
-import type {
-  AppContext,
-  AppDeps,
-  AppEnv,
-  AppServices,
-  AuthKind,
-  ClientPrincipal,
-  Principal,
-} from "../_app.ts";
+import type { AppContext, AppDeps, AppEnv, AuthKind, ClientPrincipal, Principal } from "../_app.ts";
 import {
   constantTimeEqual,
   extractBearer,
@@ -164,11 +156,6 @@ export async function resolvePrincipal(deps: AppDeps, token: string): Promise<Pr
   return principal;
 }
 
-/** Drops every cached token of a client (after regenerate or delete). */
-export function forgetClientTokens(deps: AppDeps, clientId: string): void {
-  deps.services.authCache.deleteWhere((p) => p.clientId === clientId);
-}
-
 /**
  * The caller's address: the first X-Forwarded-For entry (set by the reverse proxy), else the
  * connection's remote address, else "unknown" (in-process requests in tests have neither).
@@ -186,16 +173,12 @@ export function sourceAddress(c: AppContext): string {
 }
 
 // One auth_failed event per minute per code and route is enough to see an attack without letting
-// a flood of bad tokens turn into a flood of database writes. Kept per app instance.
-const recentFailures = new WeakMap<AppServices, Map<string, number>>();
+// a flood of bad tokens turn into a flood of database writes. Kept per app instance
+// (AppServices.authFailures).
 
 /** True at most once per minute for `key` on this app instance (throttles event writes). */
 export function firstInMinute(deps: AppDeps, key: string): boolean {
-  let seen = recentFailures.get(deps.services);
-  if (!seen) {
-    seen = new Map();
-    recentFailures.set(deps.services, seen);
-  }
+  const seen = deps.services.authFailures;
   const now = deps.clock().getTime();
   const last = seen.get(key);
   if (last !== undefined && now - last >= 0 && now - last < 60_000) return false;

@@ -9,7 +9,6 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../_app.ts";
 import { defineRoute } from "../_app.ts";
 import { VERSION } from "../../core/version.ts";
-import { JOBS } from "../../jobs/mod.ts";
 import { latestJobRuns } from "../../db/job_runs.ts";
 import type { JobRunRow } from "../../db/job_runs.ts";
 import { agentLiveness, commandCounts } from "../../db/admin_system.ts";
@@ -35,7 +34,7 @@ const route = defineRoute("admin", {
 /** Registers E64. */
 export function registerSystemHealthRoute(app: OpenAPIHono<AppEnv>): void {
   app.openapi(route, async (c) => {
-    const { db, clock, config } = c.get("deps");
+    const { db, clock, config, services } = c.get("deps");
     const now = clock();
     const reasons: string[] = [];
     let reachable = true;
@@ -66,13 +65,14 @@ export function registerSystemHealthRoute(app: OpenAPIHono<AppEnv>): void {
       reasons.push(`database round trip took ${latencyMs} ms`);
     }
     const lastOf = new Map(runs.map((r) => [r.job, r]));
-    const defs: { name: string; periodSeconds: number | null; offsetSeconds: number }[] = JOBS.map((
-      j,
-    ) => ({
-      name: j.name,
-      periodSeconds: j.periodSeconds(config),
-      offsetSeconds: j.offsetSeconds?.(config) ?? 0,
-    }));
+    const defs: { name: string; periodSeconds: number | null; offsetSeconds: number }[] = services
+      .jobs.map((
+        j,
+      ) => ({
+        name: j.name,
+        periodSeconds: j.periodSeconds(config),
+        offsetSeconds: j.offsetSeconds?.(config) ?? 0,
+      }));
     // Jobs that left job_runs rows but are no longer scheduled are still reported.
     for (const r of runs) {
       if (!defs.some((d) => d.name === r.job)) {

@@ -9,9 +9,9 @@ import type { AppContext, AppEnv } from "../_app.ts";
 import { defineRoute, principalOf } from "../_app.ts";
 import { NotFoundError } from "../_errors.ts";
 import type { CommandRecord } from "../../db/commands.ts";
-import { completeCommand, findCommandForAgent } from "../../db/commands.ts";
 import { expirePendingCommand, markDelivered, pollCommand } from "../../db/commands.ts";
 import { insertSystemEvent } from "../../db/events.ts";
+import { recordCommandExecuted } from "../../services/command_executed.ts";
 import {
   AgentIdParam,
   CommandIdParams,
@@ -128,32 +128,14 @@ export function registerCommandRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(executedRoute, async (c) => {
     const { agent_id, command_id } = c.req.valid("param");
     const body = c.req.valid("json");
-    await markExecuted(c, { agentId: agent_id, commandId: command_id, ...body });
+    const success = body.success ?? true;
+    await recordCommandExecuted(c.get("deps"), {
+      clientId: clientOf(c),
+      agentId: agent_id,
+      commandId: command_id,
+      success,
+      message: known(body.message, 1024) ?? (success ? "Switch completed" : "Switch failed"),
+    });
     return c.json({ success: true as const }, 200);
   });
-}
-
-async function markExecuted(
-  c: AppContext,
-  opts: { agentId: string; commandId: string; success?: boolean | null; message?: string | null },
-): Promise<void> {
-  const { db, clock } = c.get("deps");
-  const clientId = clientOf(c);
-  const success = opts.success ?? true;
-  const closed = await db.transaction((tx) =>
-    completeCommand(tx, {
-      commandId: opts.commandId,
-      agentId: opts.agentId,
-      clientId,
-      success,
-      message: known(opts.message, 1024) ?? (success ? "Switch completed" : "Switch failed"),
-      source: "executed",
-      now: clock(),
-    })
-  );
-  if (closed) return;
-  // Nothing open: a retry or a command closed by the registration/switch report is fine, an
-  // unknown or foreign id is not.
-  const existing = await findCommandForAgent(db, { clientId, ...opts });
-  if (!existing) throw new NotFoundError("Command not found", "command_not_found");
 }

@@ -5,6 +5,12 @@
  * accepted and ignored everywhere (the agent is a program we do not control).
  */
 import { z } from "@hono/zod-openapi";
+import { parseAgentTime } from "../../core/agent_time.ts";
+import type { NormalizedPricing } from "../../core/pricing_report.ts";
+
+// Moved to core/ (services use them too); re-exported for the route files.
+export { parseAgentTime };
+export type { NormalizedPricing };
 
 /** Path parameter of every agent route. */
 export const AgentParams = z.object({ agent_id: z.string().min(1).max(64) });
@@ -14,24 +20,6 @@ export { ErrorBody, SuccessBody } from "../_schemas.ts";
 
 const price = z.number().finite().nonnegative().max(9999);
 const str = (max: number) => z.string().max(max).nullish();
-
-/**
- * Parses an agent timestamp as UTC: ISO-8601 with or without a zone (`collected_at` is naive UTC,
- * switch timings carry microseconds and `Z`, CONTRACT T-35). Returns null when unparseable.
- */
-export function parseAgentTime(value: string | null | undefined): Date | null {
-  if (typeof value !== "string") return null;
-  const m = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2})?)(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$/i.exec(
-    value.trim(),
-  );
-  if (!m) return null;
-  const frac = m[3] ? m[3].slice(0, 4).padEnd(4, "0") : "";
-  const zone = !m[4] || m[4].toUpperCase() === "Z"
-    ? "Z"
-    : m[4].replace(/^([+-]\d{2})(\d{2})$/, "$1:$2");
-  const d = new Date(`${m[1]}T${m[2]}${frac}${zone}`);
-  return Number.isNaN(d.getTime()) ? null : d;
-}
 
 // ---------------------------------------------------------------------------------------------
 // E06 pricing report (v4 shape and the legacy v3.2 shape, CONTRACT E06 and T-18)
@@ -72,25 +60,6 @@ export const PricingReportBody = z.object({
   spot_pools: z.array(PoolItem).max(1000).nullish(),
   collected_at: str(64),
 });
-
-/** A pricing report as the server understands it, whichever shape the agent sent. */
-export interface NormalizedPricing {
-  shape: "v4" | "legacy";
-  instanceId: string | null;
-  instanceType: string | null;
-  region: string | null;
-  az: string | null;
-  mode: "spot" | "ondemand" | null;
-  poolId: string | null;
-  onDemandPrice: number | null;
-  /** True when on_demand_price looks like the agent's fallback (0.1, or 3x the mean spot price). */
-  onDemandEstimated: boolean;
-  currentSpotPrice: number | null;
-  cheapestPool: { poolId: string; price: number | null } | null;
-  /** Pools with a usable price, unique by id, sorted by id (a stable lock order for upserts). */
-  pools: { poolId: string; instanceType: string; az: string; price: number }[];
-  collectedAt: Date;
-}
 
 function normMode(v: string | null | undefined): "spot" | "ondemand" | null {
   const m = (v ?? "").toLowerCase().replace(/[-_ ]/g, "");

@@ -1,16 +1,14 @@
 /**
  * E01 POST /api/agents/register. Never a 4xx for a legitimate agent (T-01, T-02, T-32): null,
- * "unknown" and unknown fields are accepted; the work is one transaction (_registration.ts),
+ * "unknown" and unknown fields are accepted; the work is one transaction (services/registration.ts),
  * retried once when two first registrations of one logical agent race.
  */
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { z } from "@hono/zod-openapi";
 import type { AppEnv } from "../_app.ts";
 import { defineRoute, principalOf } from "../_app.ts";
-import { isDuplicateKey, sqlErrno } from "../../db/client.ts";
 import type { AgentRegistrationFields } from "../../db/agent_writes.ts";
-import type { Answer } from "../../services/registration.ts";
-import { registerInTx } from "../../services/registration.ts";
+import { registerAgent } from "../../services/registration.ts";
 import { ErrorBody, known, poolOf, RegisterBody, RegisterResponse, storedMode } from "./schemas.ts";
 
 const route = defineRoute("agent", {
@@ -43,16 +41,12 @@ export function registerRegisterRoute(app: OpenAPIHono<AppEnv>): void {
     const fields = normalize(body);
     const logical = known(body.logical_agent_id) ?? fields.instanceId;
     const deps = c.get("deps");
-    const ctx = { deps, clientId, logical, fields, requestId: c.get("requestId") };
-    let answer: Answer;
-    try {
-      answer = await deps.db.transaction((tx) => registerInTx(tx, ctx));
-    } catch (err) {
-      // Two first registrations of one logical agent raced (uk_client_logical) or deadlocked:
-      // the retry finds the row the other one wrote.
-      if (!isDuplicateKey(err) && sqlErrno(err) !== 1213) throw err;
-      answer = await deps.db.transaction((tx) => registerInTx(tx, ctx));
-    }
+    const answer = await registerAgent(deps, {
+      clientId,
+      logical,
+      fields,
+      requestId: c.get("requestId"),
+    });
     return c.json(answer, 200);
   });
 }
