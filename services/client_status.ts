@@ -4,15 +4,14 @@
  * and console sessions stop at once on this instance (cached principals are dropped) and within
  * AUTH_CACHE_TTL elsewhere. The change, its system event and its audit row are one transaction.
  */
-import type { AppDeps } from "../routes/_app.ts";
+import type { AppDeps } from "./types.ts";
 import { setClientActive } from "../db/client_status.ts";
 import { insertAuditLog } from "../db/clients.ts";
 import { insertSystemEvent } from "../db/events.ts";
-import { NotFoundError } from "../routes/_errors.ts";
-import { forgetClientTokens } from "../routes/_middleware/auth.ts";
+import { NotFound } from "../core/errors.ts";
 import type { Actor } from "./client_accounts.ts";
 
-/** Sets a client active or inactive; throws NotFoundError for an unknown client. */
+/** Sets a client active or inactive; throws NotFound for an unknown client. */
 export async function setClientAccountActive(
   deps: AppDeps,
   opts: { clientId: string; active: boolean; actor: Actor },
@@ -20,7 +19,7 @@ export async function setClientAccountActive(
   const { clientId, active, actor } = opts;
   await deps.db.transaction(async (tx) => {
     if (!await setClientActive(tx, { id: clientId, active })) {
-      throw new NotFoundError("Client not found", "client_not_found");
+      throw new NotFound("Client not found", "client_not_found");
     }
     await insertSystemEvent(tx, {
       type: active ? "client_activated" : "client_deactivated",
@@ -42,6 +41,7 @@ export async function setClientAccountActive(
       requestId: actor.requestId ?? null,
     });
   });
-  forgetClientTokens(deps, clientId);
+  // After the commit, so a lookup racing the change cannot re-cache the client here.
+  deps.services.authCache.deleteWhere((p) => p.clientId === clientId);
   deps.log.info(active ? "client activated" : "client deactivated", { clientId });
 }

@@ -14,6 +14,7 @@ import type { ConsoleApi } from "./_api.ts";
 import { csrfMatches, endSession, readSession, renewIfOld } from "./_session.ts";
 import type { ConsoleSession } from "./_session.ts";
 import type { Flash } from "./_layout.tsx";
+import { DomainError } from "../../core/errors.ts";
 
 /** Everything a console handler gets. */
 export interface ConsoleCtx<S extends ConsoleSession = ConsoleSession> {
@@ -174,6 +175,10 @@ export function consoleKit(app: Hono<AppEnv>) {
           if (err instanceof SessionEnded) return ended(c);
           if (err instanceof ApiError && err.status < 500) {
             setFlash(c, { kind: "error", text: refusal(err) });
+            return c.redirect(fallback, 303);
+          }
+          if (err instanceof DomainError && err.kind !== "unavailable") {
+            setFlash(c, { kind: "error", text: `${err.message} (${err.code})` });
             return c.redirect(fallback, 303);
           }
           throw err;
