@@ -5,6 +5,7 @@
  */
 import type { TestContext } from "./_support.ts";
 import { ago, fleet, HOUR, MIN, prices } from "./_dashboard_fixtures.ts";
+import { claimJobSlot, finishJobRun } from "../db/job_runs.ts";
 
 /** What the console fixture seeded. */
 export interface ConsoleFleet {
@@ -57,6 +58,25 @@ export async function consoleFleet(t: TestContext): Promise<ConsoleFleet> {
     "INSERT INTO agent_decision_history (agent_id, client_id, decision_type, recommended_action, risk_score, expected_savings, current_mode, current_pool_id, reason, decision_time) VALUES (?, ?, 'stay', 'stay', 0.12, 0.0021, 'spot', 't3.medium.us-east-1a', 'current pool is within 5% of the cheapest', ?)",
     [f.a1, f.client.id, ago(5 * MIN)],
   );
+  // One job run that went well and one that failed, as the system health page shows them.
+  for (const [job, status] of [["pool_risk", "ok"], ["replica_costs", "error"]] as const) {
+    const slotStart = ago(15 * MIN);
+    await claimJobSlot(t.db, {
+      job,
+      slotStart,
+      claimedBy: "test",
+      now: ago(14 * MIN),
+      leaseSeconds: 600,
+    });
+    await finishJobRun(t.db, {
+      job,
+      slotStart,
+      status,
+      now: ago(13 * MIN),
+      rowsTouched: status === "ok" ? 4 : null,
+      error: status === "error" ? "price snapshot missing for us-east-1" : null,
+    });
+  }
   return f;
 }
 

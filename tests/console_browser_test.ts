@@ -215,6 +215,10 @@ Deno.test({
       await visit(admin, origin, dir, "/console/admin/clients", "admin-clients", true);
       await visit(admin, origin, dir, "/console/admin/fleet", "admin-fleet");
       await visit(admin, origin, dir, "/console/admin/health", "admin-health");
+      const health = await apiJson(t, "/api/admin/system-health", t.adminToken);
+      assert.equal(await text(admin, "#health-status"), health.status);
+      assert.match(await admin.content(), /error: price snapshot missing for us-east-1/);
+      assert.match(await admin.content(), /ok, 4 rows/);
       await visit(admin, origin, dir, "/console/admin/activity", "admin-activity");
       await admin.goto(`${origin}/console/admin/clients`, { waitUntil: "load" });
       await Promise.all([

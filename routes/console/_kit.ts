@@ -6,6 +6,7 @@
  * (nothing but this origin), no caching and no framing.
  */
 import type { Hono } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { getCookie, setCookie } from "hono/cookie";
 import type { z } from "zod";
 import type { AppContext, AppEnv } from "../_app.ts";
@@ -128,8 +129,9 @@ export function consoleKit(app: Hono<AppEnv>) {
           return await render(x);
         } catch (err) {
           if (err instanceof SessionEnded) return ended(c);
-          if (err instanceof ApiError && (err.status === 404 || err.status === 400)) {
-            return c.text(`${refusal(err)}`, err.status);
+          if (err instanceof ApiError) {
+            if (err.status === 503) c.header("Retry-After", "5");
+            return c.text(refusal(err), err.status as ContentfulStatusCode);
           }
           throw err;
         }
@@ -173,7 +175,7 @@ export function consoleKit(app: Hono<AppEnv>) {
           return typeof to === "string" ? c.redirect(to, 303) : to;
         } catch (err) {
           if (err instanceof SessionEnded) return ended(c);
-          if (err instanceof ApiError && err.status < 500) {
+          if (err instanceof ApiError) {
             setFlash(c, { kind: "error", text: refusal(err) });
             return c.redirect(fallback, 303);
           }
