@@ -250,3 +250,32 @@ Deno.test("console: every console route but sign-in and assets needs a session",
   assert.equal(asset.status, 200);
   assert.match(asset.headers.get("content-type") ?? "", /text\/css/);
 });
+
+Deno.test("console: an admin creates a client; its token is shown once and works", async () => {
+  const t = await testContext("console_create");
+  await consoleFleet(t);
+  const admin = await signIn(t, t.adminToken, "admin");
+  const page = await get(t, admin, "/console/admin/clients");
+  const csrf = csrfOf(await page.text());
+  const res = await post(t, admin, "/console/admin/clients", {
+    _csrf: csrf,
+    name: "Acme Console",
+    email: "ops@acme.test",
+  });
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get("cache-control"), "no-store");
+  const m = /id="issued-token">([^<]+)</.exec(await res.text());
+  assert.ok(m, "the token is on the page");
+  const v = await t.request("GET", "/api/client/validate", { token: m[1]! });
+  assert.equal(v.status, 200);
+  assert.equal((await v.json()).name, "Acme Console");
+  const list = await (await get(t, admin, "/console/admin/clients")).text();
+  assert.ok(
+    list.includes("Acme Console") && !list.includes(m[1]!),
+    "listed, token not shown again",
+  );
+  const dup = await post(t, admin, "/console/admin/clients", { _csrf: csrf, name: "Acme Console" });
+  assert.equal(dup.status, 303, "a refused create goes back with a message");
+  const back = await (await get(t, admin, "/console/admin/clients")).text();
+  assert.match(back, /already exists \(client_exists\)/);
+});

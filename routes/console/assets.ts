@@ -39,8 +39,8 @@ td.wrap{white-space:normal;min-width:16rem}
 th{background:#eef1f4;font-weight:600}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 .badge{display:inline-block;padding:0 .45rem;border-radius:1rem;font-size:.8rem;border:1px solid var(--line)}
-.badge.online,.badge.ok,.badge.low{color:var(--ok);border-color:var(--ok)}
-.badge.offline,.badge.error,.badge.died,.badge.high,.badge.critical{color:var(--bad);border-color:var(--bad)}
+.badge.online,.badge.ok,.badge.low,.badge.active{color:var(--ok);border-color:var(--ok)}
+.badge.offline,.badge.error,.badge.died,.badge.high,.badge.critical,.badge.inactive{color:var(--bad);border-color:var(--bad)}
 .badge.medium,.badge.warning,.badge.never_run{color:var(--warn);border-color:var(--warn)}
 .flash{padding:.6rem .8rem;border-radius:6px;border:1px solid}
 .flash.ok{background:#dafbe1;border-color:var(--ok)}
