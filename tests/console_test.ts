@@ -279,3 +279,23 @@ Deno.test("console: an admin creates a client; its token is shown once and works
   const back = await (await get(t, admin, "/console/admin/clients")).text();
   assert.match(back, /already exists \(client_exists\)/);
 });
+
+Deno.test("console: sign-in failures count against validate's limit per address and are audited", async () => {
+  const t = await testContext("console_limit", { env: { VALIDATE_RATE_LIMIT: "2" } });
+  const { client } = await consoleFleet(t);
+  const jar = new Jar();
+  const csrf = csrfOf(await (await get(t, jar, "/console/sign-in")).text());
+  for (let i = 0; i < 2; i++) {
+    const r = await post(t, jar, "/console/sign-in", { _csrf: csrf, token: `bad-${i}` });
+    assert.equal(r.status, 401);
+  }
+  const limited = await post(t, jar, "/console/sign-in", { _csrf: csrf, token: client.token });
+  assert.equal(limited.status, 429, "the good token waits too: the address is limited");
+  assert.ok(limited.headers.get("retry-after"));
+  const api = await t.request("GET", "/api/client/validate", { token: client.token });
+  assert.equal(api.status, 429, "the same limit as the API's validate");
+  const events = await t.db.execute<{ n: number }>(
+    "SELECT COUNT(*) AS n FROM system_events WHERE event_type = 'client_token_validation'",
+  );
+  assert.ok(Number(events.rows[0]!.n) >= 2, "console sign-in attempts are audited");
+});

@@ -1,5 +1,5 @@
 /**
- * Console sign-in and sign-out. A client's token is checked by the app's own
+ * Console sign-in and sign-out. A client's token is checked by the function behind
  * GET /api/client/validate (same checks, same rate limit per source address, same audit event);
  * the admin credential (ADMIN_TOKEN or an admin JWT) is resolved as the API's auth does, with
  * failures counted against the same limit. The form is protected by a double-submit CSRF cookie;
@@ -12,6 +12,7 @@ import type { AppContext, AppEnv } from "../_app.ts";
 import { AuthFailure, resolvePrincipal, sourceAddress } from "../_middleware/auth.ts";
 import { looksLikeJwt } from "../../core/tokens.ts";
 import { findClientById } from "../../db/clients.ts";
+import { validateClientToken } from "../client/validate.ts";
 import { Page } from "./_layout.tsx";
 import type { Flash } from "./_layout.tsx";
 import { consoleHeaders } from "./_kit.ts";
@@ -81,21 +82,12 @@ function refuse(
   );
 }
 
-async function clientSignIn(app: Hono<AppEnv>, c: AppContext, token: string): Promise<Response> {
-  const headers: Record<string, string> = {
-    Authorization: `Bearer ${token}`,
-    "X-Request-Id": c.get("requestId"),
-    "X-Forwarded-For": sourceAddress(c),
-  };
-  const ua = c.req.header("user-agent");
-  if (ua) headers["User-Agent"] = ua;
-  const res = await app.request("/api/client/validate", { headers });
-  const body = await res.json() as { valid?: boolean; client_id?: string; error?: string };
-  if (res.status !== 200 || body.valid !== true || typeof body.client_id !== "string") {
-    const status = res.status === 403 || res.status === 429 ? res.status : 401;
-    return refuse(c, status, `Sign-in refused: ${body.error ?? "invalid token"}`, "client");
+async function clientSignIn(c: AppContext, token: string): Promise<Response> {
+  const r = await validateClientToken(c, `Bearer ${token}`);
+  if (r.status !== 200) {
+    return refuse(c, r.status, `Sign-in refused: ${r.body.error}`, "client");
   }
-  const client = await findClientById(c.get("deps").db, body.client_id);
+  const client = await findClientById(c.get("deps").db, r.body.client_id);
   if (!client) return refuse(c, 401, "Sign-in refused: unknown client", "client");
   const ver = looksLikeJwt(token) ? decodeJwt(token).ver : client.tokenVersion;
   if (typeof ver !== "number") return refuse(c, 401, "Sign-in refused: invalid token", "client");
@@ -169,7 +161,7 @@ export function registerSignIn(app: Hono<AppEnv>): void {
     const parsed = SignInForm.safeParse(body);
     if (!parsed.success) return refuse(c, 400, "Paste a token to sign in", "client");
     const { token, as } = parsed.data;
-    return as === "admin" ? adminSignIn(c, token) : clientSignIn(app, c, token);
+    return as === "admin" ? adminSignIn(c, token) : clientSignIn(c, token);
   });
   app.post("/console/sign-out", async (c) => {
     consoleHeaders(c);
