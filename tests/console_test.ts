@@ -4,7 +4,8 @@
  * regeneration or a deactivation.
  */
 import assert from "node:assert/strict";
-import { testContext } from "./_support.ts";
+import { testContext, testKeySpec } from "./_support.ts";
+import { signAdminToken } from "../core/tokens.ts";
 import type { TestContext } from "./_support.ts";
 import { consoleFleet } from "./_console_fixtures.ts";
 
@@ -298,4 +299,33 @@ Deno.test("console: sign-in failures count against validate's limit per address 
     "SELECT COUNT(*) AS n FROM system_events WHERE event_type = 'client_token_validation'",
   );
   assert.ok(Number(events.rows[0]!.n) >= 2, "console sign-in attempts are audited");
+});
+
+Deno.test("console: admin sessions work on every instance, end with a changed ADMIN_TOKEN or the admin JWT", async () => {
+  const keys = testKeySpec();
+  const t1 = await testContext("console_admin_sessions", { env: { TOKEN_SIGNING_KEYS: keys } });
+  await consoleFleet(t1);
+  const jar = await signIn(t1, t1.config.ADMIN_TOKEN!, "admin");
+  const same = await testContext("console_admin_sessions", {
+    db: t1.db,
+    env: { TOKEN_SIGNING_KEYS: keys },
+  });
+  assert.equal((await get(same, jar, "/console/admin/clients")).status, 200, "another instance");
+  const rotated = await testContext("console_admin_sessions", {
+    db: t1.db,
+    env: { TOKEN_SIGNING_KEYS: keys, ADMIN_TOKEN: "a-new-admin-token-0123456789abcdef" },
+  });
+  const r = await get(rotated, jar, "/console/admin/clients");
+  assert.equal(r.status, 303, "a changed ADMIN_TOKEN ends sessions opened with the old one");
+
+  const shortJwt = await signAdminToken(t1.deps.services.keys, {
+    subject: "ops",
+    now: t1.clock(),
+    ttlSeconds: 120,
+  });
+  const jwtJar = await signIn(t1, shortJwt, "admin");
+  assert.equal((await get(t1, jwtJar, "/console/admin/clients")).status, 200);
+  t1.clock.advance(180_000);
+  const late = await get(t1, jwtJar, "/console/admin/clients");
+  assert.equal(late.status, 303, "the session ends with the admin JWT it was opened with");
 });

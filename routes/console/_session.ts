@@ -10,7 +10,7 @@ import { jwtVerify, SignJWT } from "jose";
 import { getCookie, setCookie } from "hono/cookie";
 import type { AppContext } from "../_app.ts";
 import type { TokenKeys } from "../../core/tokens.ts";
-import { constantTimeEqual } from "../../core/tokens.ts";
+import { constantTimeEqual, tokenFingerprint } from "../../core/tokens.ts";
 
 /** Name of the session cookie. */
 export const SESSION_COOKIE = "console_session";
@@ -23,7 +23,21 @@ const AUDIENCE = "spot-optimizer-console";
 /** Who is signed in. */
 export type ConsoleSession =
   | { role: "client"; clientId: string; tokenVersion: number; csrf: string; exp: number }
-  | { role: "admin"; subject: string; csrf: string; exp: number };
+  | {
+    role: "admin";
+    subject: string;
+    csrf: string;
+    exp: number;
+    /** Fingerprint of ADMIN_TOKEN when signed in with it: a changed ADMIN_TOKEN ends the session. */
+    cred: string | null;
+    /** Expiry (epoch seconds) of the admin JWT signed in with: the session never outlives it. */
+    until: number | null;
+  };
+
+/** Who a new session is for. */
+export type SessionSubject =
+  | { role: "client"; clientId: string; tokenVersion: number }
+  | { role: "admin"; subject: string; cred: string | null; until: number | null };
 
 const derived = new WeakMap<TokenKeys, Promise<CryptoKey>>();
 
@@ -73,31 +87,29 @@ function isHttps(c: AppContext): boolean {
 }
 
 /** Signs `session` and sets the cookie. */
-export async function startSession(
-  c: AppContext,
-  who: { role: "client"; clientId: string; tokenVersion: number } | {
-    role: "admin";
-    subject: string;
-  },
-): Promise<void> {
+export async function startSession(c: AppContext, who: SessionSubject): Promise<void> {
   const { services, clock } = c.get("deps");
   const iat = Math.floor(clock().getTime() / 1000);
   const claims = who.role === "client"
     ? { role: who.role, ver: who.tokenVersion, csrf: randomToken() }
-    : { role: who.role, csrf: randomToken() };
+    : { role: who.role, csrf: randomToken(), cred: who.cred, until: who.until };
+  const exp = who.role === "admin" && who.until !== null
+    ? Math.min(iat + SESSION_TTL_SECONDS, who.until)
+    : iat + SESSION_TTL_SECONDS;
+  if (exp <= iat) return;
   const jwt = await new SignJWT(claims)
     .setProtectedHeader({ alg: "HS256", typ: "JWT" })
     .setSubject(who.role === "client" ? who.clientId : who.subject)
     .setAudience(AUDIENCE)
     .setIssuedAt(iat)
-    .setExpirationTime(iat + SESSION_TTL_SECONDS)
+    .setExpirationTime(exp)
     .sign(await sessionKey(services.keys));
   setCookie(c, SESSION_COOKIE, jwt, {
     path: "/console",
     httpOnly: true,
     secure: isHttps(c),
     sameSite: "Strict",
-    maxAge: SESSION_TTL_SECONDS,
+    maxAge: exp - iat,
   });
 }
 
@@ -135,7 +147,13 @@ export async function readSession(c: AppContext): Promise<ConsoleSession | null>
       };
     }
     if (payload.role === "admin") {
-      return { role: "admin", subject: payload.sub, csrf, exp: payload.exp };
+      const cred = typeof payload.cred === "string" ? payload.cred : null;
+      const until = typeof payload.until === "number" ? payload.until : null;
+      if (cred !== null) {
+        const current = c.get("deps").config.ADMIN_TOKEN;
+        if (!current || !constantTimeEqual(cred, await tokenFingerprint(current))) return null;
+      }
+      return { role: "admin", subject: payload.sub, csrf, exp: payload.exp, cred, until };
     }
     return null;
   } catch {
@@ -151,7 +169,7 @@ export async function renewIfOld(c: AppContext, s: ConsoleSession): Promise<void
     c,
     s.role === "client"
       ? { role: "client", clientId: s.clientId, tokenVersion: s.tokenVersion }
-      : { role: "admin", subject: s.subject },
+      : { role: "admin", subject: s.subject, cred: s.cred, until: s.until },
   );
 }
 

@@ -10,7 +10,7 @@ import { decodeJwt } from "jose";
 import { z } from "zod";
 import type { AppContext, AppEnv } from "../_app.ts";
 import { AuthFailure, resolvePrincipal, sourceAddress } from "../_middleware/auth.ts";
-import { looksLikeJwt } from "../../core/tokens.ts";
+import { constantTimeEqual, looksLikeJwt, tokenFingerprint } from "../../core/tokens.ts";
 import { findClientById } from "../../db/clients.ts";
 import { validateClientToken } from "../client/validate.ts";
 import { Page } from "./_layout.tsx";
@@ -121,7 +121,14 @@ async function adminSignIn(c: AppContext, token: string): Promise<Response> {
     return refuse(c, 401, "Sign-in refused: this is not the admin credential", "admin");
   }
   c.get("log").info("console admin signed in", { subject, source });
-  await startSession(c, { role: "admin", subject });
+  const isStatic = !!deps.config.ADMIN_TOKEN && constantTimeEqual(token, deps.config.ADMIN_TOKEN);
+  const exp = isStatic ? undefined : decodeJwt(token).exp;
+  await startSession(c, {
+    role: "admin",
+    subject,
+    cred: isStatic ? await tokenFingerprint(token) : null,
+    until: typeof exp === "number" ? exp : null,
+  });
   return c.redirect("/console/admin/clients", 303);
 }
 
