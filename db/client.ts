@@ -4,6 +4,7 @@
  */
 import { cast as defaultCast, Client, DatabaseError } from "@planetscale/database";
 import type { Connection, Field } from "@planetscale/database";
+import { traceStatement } from "./tracing.ts";
 
 /** Argument list of one statement: positional `?` values or named `:name` values. */
 export type SqlArgs = unknown[] | Record<string, unknown>;
@@ -90,7 +91,7 @@ export function createDb(opts: DbOptions): Db {
   ): Promise<QueryResult<T>> {
     trips++;
     try {
-      const r = await target.execute(sql, args as never);
+      const r = await traceStatement(sql, () => target.execute(sql, args as never));
       return {
         rows: r.rows as T[],
         rowsAffected: r.rowsAffected,
