@@ -27,7 +27,15 @@ export interface Db extends Queryable {
   transaction<R>(fn: (tx: Queryable) => Promise<R>): Promise<R>;
   /** Statements sent by this process (each is one HTTP round trip in production). */
   roundTrips(): number;
+  /**
+   * Adds an observer told of every statement (its duration and whether it failed), e.g. the
+   * metrics of routes/metrics.ts; returns a function that removes it.
+   */
+  observeStatements?(observer: StatementObserver): () => void;
 }
+
+/** Told of each statement after it finished: wall time in milliseconds, false when it threw. */
+export type StatementObserver = (ms: number, ok: boolean) => void;
 
 /** The database could not be reached or did not answer in time (rendered as 503). */
 export class DbUnavailableError extends Error {
@@ -83,6 +91,12 @@ export function createDb(opts: DbOptions): Db {
     baseFetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) });
   const client = new Client({ url: opts.url, fetch: boundedFetch, cast: castValue });
   let trips = 0;
+  const observers = new Set<StatementObserver>();
+  const notify = (started: number, ok: boolean) => {
+    if (observers.size === 0) return;
+    const ms = performance.now() - started;
+    for (const o of observers) o(ms, ok);
+  };
 
   async function run<T>(
     target: Client | Connection,
@@ -90,14 +104,17 @@ export function createDb(opts: DbOptions): Db {
     args?: SqlArgs,
   ): Promise<QueryResult<T>> {
     trips++;
+    const started = performance.now();
     try {
       const r = await traceStatement(sql, () => target.execute(sql, args as never));
+      notify(started, true);
       return {
         rows: r.rows as T[],
         rowsAffected: r.rowsAffected,
         insertId: r.insertId,
       };
     } catch (err) {
+      notify(started, false);
       throw translateError(err);
     }
   }
@@ -146,6 +163,10 @@ export function createDb(opts: DbOptions): Db {
       }
     },
     roundTrips: () => trips,
+    observeStatements(observer) {
+      observers.add(observer);
+      return () => observers.delete(observer);
+    },
   };
 }
 
