@@ -21,6 +21,7 @@ import { createMetrics, registerMetrics } from "./metrics.ts";
 import { DbUnavailableError, isDuplicateKey } from "../db/client.ts";
 import { VERSION } from "../core/version.ts";
 import { registerAreas } from "./areas.ts";
+import { registerConsole } from "./console/mod.ts";
 
 /** Builds the application on the given dependencies (used by main.ts and every test). */
 export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
@@ -47,6 +48,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
 
   registerHealth(app);
   registerAreas(app);
+  registerConsole(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",

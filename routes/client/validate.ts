@@ -61,74 +61,97 @@ async function recordAttempt(c: AppContext, deps: AppDeps, a: Attempt): Promise<
   }).catch((err) => c.get("log").error("could not record validation attempt", { error: err }));
 }
 
+/** What GET /api/client/validate answers for one presented Authorization header. */
+export type ValidateOutcome =
+  | { status: 200; body: { valid: true; client_id: string; name: string; email: string } }
+  | { status: 401 | 403 | 429; body: { valid: false; error: string; code: string } };
+
+/**
+ * Checks an Authorization header for the caller of `c`: the rate limit per source address, the
+ * token, the audit event. The route below answers with it; the console's sign-in uses it too, so
+ * both apply the same rules to the same address.
+ */
+export async function validateClientToken(
+  c: AppContext,
+  header: string | undefined,
+): Promise<ValidateOutcome> {
+  const deps = c.get("deps");
+  const source = sourceAddress(c);
+  const limiter = deps.services.validateLimiter;
+  const gate = limiter.peek(source, deps.clock().getTime());
+  if (!gate.allowed) {
+    c.header("Retry-After", String(gate.retryAfterSeconds));
+    // One event per address and minute: a flood must not become a flood of writes.
+    if (firstInMinute(deps, `validate-limited:${source}`)) {
+      await recordAttempt(c, deps, {
+        ok: false,
+        code: "rate_limited",
+        clientId: null,
+        fingerprint: null,
+        source,
+      });
+    }
+    return {
+      status: 429,
+      body: {
+        valid: false,
+        error: "Too many failed validation attempts; retry later",
+        code: "rate_limited",
+      },
+    };
+  }
+
+  const token = extractBearer(header, { requireScheme: true });
+  let failure: AuthFailure;
+  let fingerprint: string | null = null;
+  if (!token) {
+    failure = header !== undefined && /^\s*bearer\s*$/i.test(header)
+      ? new AuthFailure(401, "empty_token", "Token is empty")
+      : new AuthFailure(401, "missing_token", "Missing or invalid Authorization header");
+  } else {
+    fingerprint = await tokenFingerprint(token);
+    try {
+      const p = await resolvePrincipal(deps, token);
+      if (p.kind === "client") {
+        await recordAttempt(c, deps, {
+          ok: true,
+          code: "valid",
+          clientId: p.clientId,
+          fingerprint,
+          source,
+        });
+        return {
+          status: 200,
+          body: { valid: true, client_id: p.clientId, name: p.clientName, email: p.clientEmail },
+        };
+      }
+      failure = new AuthFailure(401, "not_a_client_token", "Invalid token: not a client token");
+    } catch (err) {
+      if (!(err instanceof AuthFailure)) throw err;
+      failure = err;
+    }
+  }
+  limiter.hit(source, deps.clock().getTime());
+  await recordAttempt(c, deps, {
+    ok: false,
+    code: failure.code,
+    clientId: failure.clientId,
+    fingerprint,
+    source,
+  });
+  return {
+    status: failure.status,
+    body: { valid: false, error: failure.message, code: failure.code },
+  };
+}
+
 /** Registers GET /api/client/validate (before /api/client/{client_id}, CONTRACT T-29). */
 export function registerValidateRoute(app: OpenAPIHono<AppEnv>): void {
   app.openapi(validateRoute, async (c) => {
-    const deps = c.get("deps");
-    const source = sourceAddress(c);
-    const limiter = deps.services.validateLimiter;
-    const gate = limiter.peek(source, deps.clock().getTime());
-    if (!gate.allowed) {
-      c.header("Retry-After", String(gate.retryAfterSeconds));
-      // One event per address and minute: a flood must not become a flood of writes.
-      if (firstInMinute(deps, `validate-limited:${source}`)) {
-        await recordAttempt(c, deps, {
-          ok: false,
-          code: "rate_limited",
-          clientId: null,
-          fingerprint: null,
-          source,
-        });
-      }
-      return c.json({
-        valid: false as const,
-        error: "Too many failed validation attempts; retry later",
-        code: "rate_limited",
-      }, 429);
-    }
-
-    const header = c.req.header("authorization");
-    const token = extractBearer(header, { requireScheme: true });
-    let failure: AuthFailure;
-    let fingerprint: string | null = null;
-    if (!token) {
-      failure = header !== undefined && /^\s*bearer\s*$/i.test(header)
-        ? new AuthFailure(401, "empty_token", "Token is empty")
-        : new AuthFailure(401, "missing_token", "Missing or invalid Authorization header");
-    } else {
-      fingerprint = await tokenFingerprint(token);
-      try {
-        const p = await resolvePrincipal(deps, token);
-        if (p.kind === "client") {
-          await recordAttempt(c, deps, {
-            ok: true,
-            code: "valid",
-            clientId: p.clientId,
-            fingerprint,
-            source,
-          });
-          return c.json({
-            valid: true as const,
-            client_id: p.clientId,
-            name: p.clientName,
-            email: p.clientEmail,
-          }, 200);
-        }
-        failure = new AuthFailure(401, "not_a_client_token", "Invalid token: not a client token");
-      } catch (err) {
-        if (!(err instanceof AuthFailure)) throw err;
-        failure = err;
-      }
-    }
-    limiter.hit(source, deps.clock().getTime());
-    await recordAttempt(c, deps, {
-      ok: false,
-      code: failure.code,
-      clientId: failure.clientId,
-      fingerprint,
-      source,
-    });
-    const body = { valid: false as const, error: failure.message, code: failure.code };
-    return failure.status === 403 ? c.json(body, 403) : c.json(body, 401);
+    const r = await validateClientToken(c, c.req.header("authorization"));
+    if (r.status === 200) return c.json(r.body, 200);
+    if (r.status === 403) return c.json(r.body, 403);
+    if (r.status === 429) return c.json(r.body, 429);
+    return c.json(r.body, 401);
   });
 }
