@@ -31,6 +31,17 @@ export interface Db extends Queryable {
 /** The database could not be reached or did not answer in time (rendered as 503). */
 export class DbUnavailableError extends Error {
   override name = "DbUnavailableError";
+  /** Stable machine-readable code of the 503 body. */
+  readonly code: string = "unavailable";
+}
+
+/**
+ * A transaction's COMMIT was sent but not answered (timeout, lost connection): it may or may not
+ * have been applied. Never reported as success; the caller retries an idempotent request.
+ */
+export class CommitUnknownError extends DbUnavailableError {
+  override name = "CommitUnknownError";
+  override readonly code = "commit_outcome_unknown";
 }
 
 /** Options of `createDb`. */
@@ -113,7 +124,16 @@ export function createDb(opts: DbOptions): Db {
       await run(conn, "ROLLBACK").catch(() => {});
       throw err;
     }
-    await run(conn, "COMMIT");
+    try {
+      await run(conn, "COMMIT");
+    } catch (err) {
+      // Unanswered: the outcome is unknown. A SQL error (e.g. the endpoint already rolled the
+      // transaction back) is a definite failure and stays as it is.
+      if (err instanceof DbUnavailableError) {
+        throw new CommitUnknownError(`COMMIT not confirmed (${err.message}): outcome unknown`);
+      }
+      throw err;
+    }
     return result;
   }
 
@@ -148,11 +168,26 @@ export function createDb(opts: DbOptions): Db {
   };
 }
 
+/**
+ * Endpoint error codes (HTTP 200 + `{error: {code}}`) that mean "not now" rather than "this SQL is
+ * wrong": a query killed at the endpoint's deadline, no connection in time, a lost backend.
+ */
+const UNAVAILABLE_CODES = new Set(["DEADLINE_EXCEEDED", "RESOURCE_EXHAUSTED", "UNAVAILABLE"]);
+
 /** Turns transport failures into `DbUnavailableError`; SQL errors stay `DatabaseError`. */
-function translateError(err: unknown): unknown {
+export function translateError(err: unknown): unknown {
   if (err instanceof DatabaseError) {
     if (err.status === 401 || err.status >= 500) {
       return new DbUnavailableError(`database refused the request (HTTP ${err.status})`);
+    }
+    const code = (err.body as { code?: unknown } | undefined)?.code;
+    // ABORTED also reports a transaction the endpoint rolled back (its connection timed out or
+    // was lost): nothing was written, a retry later may succeed.
+    if (
+      (typeof code === "string" && UNAVAILABLE_CODES.has(code)) ||
+      (code === "ABORTED" && /^transaction \S+ has ended/.test(err.message))
+    ) {
+      return new DbUnavailableError(`database did not answer in time: ${err.message}`);
     }
     return err;
   }

@@ -119,27 +119,40 @@ export class Backends {
     return p;
   }
 
-  /** Borrows an initialised connection for db, waiting at most timeoutMs. */
-  async acquire(db: string, timeoutMs: number): Promise<PoolConnection> {
+  /**
+   * Borrows an initialised connection for db, waiting (queued, up to queueLimit waiters) at most
+   * timeoutMs, or until `signal` aborts.
+   */
+  async acquire(db: string, timeoutMs: number, signal?: AbortSignal): Promise<PoolConnection> {
     if (this.#closed) throw new BackendBusyError("endpoint is shutting down");
+    if (signal?.aborted) throw new BackendBusyError("client gave up before a connection was free");
     let timer: ReturnType<typeof setTimeout> | undefined;
-    let timedOut = false;
+    let gaveUp = false;
+    let onAbort: (() => void) | undefined;
     const got = this.#pool(db).then((pool) => pool.getConnection());
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        timedOut = true;
+        gaveUp = true;
         reject(new BackendBusyError(`no backend connection for ${db} within ${timeoutMs} ms`));
       }, timeoutMs);
+      if (signal) {
+        onAbort = () => {
+          gaveUp = true;
+          reject(new BackendBusyError("client gave up while waiting for a connection"));
+        };
+        signal.addEventListener("abort", onAbort, { once: true });
+      }
     });
     let conn: PoolConnection;
     try {
       conn = await Promise.race([got, timeout]);
     } catch (err) {
       // The waiter stays queued inside mysql2; hand its connection straight back when it arrives.
-      if (timedOut) got.then((c) => c.release(), () => {});
+      if (gaveUp) got.then((c) => c.release(), () => {});
       throw translateAcquireError(err);
     } finally {
       clearTimeout(timer);
+      if (onAbort) signal?.removeEventListener("abort", onAbort);
     }
     const core = conn.connection as unknown as object;
     if (!this.#initialised.has(core)) {
