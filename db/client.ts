@@ -52,6 +52,8 @@ export interface DbOptions {
   fetch?: typeof fetch;
   /** Per-request timeout; the driver itself has none. */
   timeoutMs?: number;
+  /** `fetch` answers with the whole body in memory (the in-process endpoint). */
+  inProcess?: boolean;
 }
 
 /**
@@ -89,8 +91,29 @@ const TX_ATTEMPTS = 3;
 export function createDb(opts: DbOptions): Db {
   const timeoutMs = opts.timeoutMs ?? 8000;
   const baseFetch = opts.fetch ?? fetch;
-  const boundedFetch: typeof fetch = (input, init) =>
-    baseFetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+  const inProcess = opts.inProcess ?? false;
+  // One timer per statement, cleared when it answers (AbortSignal.timeout cannot be cleared: each
+  // one fired, built a DOMException and dispatched an abort DB_TIMEOUT_MS after its statement).
+  const boundedFetch: typeof fetch = async (input, init) => {
+    const ctl = new AbortController();
+    const timer = setTimeout(
+      () => ctl.abort(new DOMException(`no answer within ${timeoutMs} ms`, "TimeoutError")),
+      timeoutMs,
+    );
+    try {
+      const res = await baseFetch(input, { ...init, signal: ctl.signal });
+      // In process the body is already in memory; over the network it is read under the timer.
+      if (inProcess) return res;
+      const text = await res.text();
+      return new Response(text, {
+        status: res.status,
+        statusText: res.statusText,
+        headers: res.headers,
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+  };
   const client = new Client({ url: opts.url, fetch: boundedFetch, cast: castValue });
   let trips = 0;
 

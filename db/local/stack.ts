@@ -54,6 +54,7 @@ export async function startLocalStack(
       return createDb({
         url: `http://${database}:${password}@local.psdb`,
         fetch: wrapFetch ? wrapFetch(fetchFn) : fetchFn,
+        inProcess: !wrapFetch,
         timeoutMs: opts.timeoutMs,
       });
     },
