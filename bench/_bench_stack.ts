@@ -5,7 +5,7 @@
  * @module
  */
 import { ensureMariaDbInstalled, type MariaDbServer, startMariaDb } from "../db/local/mariadb.ts";
-import { registerBody, type FleetAgent } from "./_agent_payloads.ts";
+import { type FleetAgent, registerBody } from "./_agent_payloads.ts";
 
 const SERVER = new URL("./_server.ts", import.meta.url).pathname;
 
@@ -26,8 +26,10 @@ export interface BenchStackOptions {
   engine?: boolean;
   /** Extra `deno run` flags for the server (e.g. `--cpu-prof`). */
   denoFlags?: string[];
-  /** Extra environment of the server (e.g. DB_TIMEOUT_MS). */
+  /** Extra environment of the server (e.g. BENCH_DB_TIMEOUT_MS). */
   env?: Record<string, string>;
+  /** Reach MariaDB over TCP on loopback instead of its Unix socket. */
+  tcp?: boolean;
 }
 
 async function readServerHello(
@@ -64,6 +66,7 @@ export async function startBenchStack(o: BenchStackOptions): Promise<BenchStack>
       BENCH_CLIENTS: String(o.clients),
       BENCH_LOG_LEVEL: o.logLevel ?? "warn",
       BENCH_ENGINE: o.engine === false ? "0" : "1",
+      ...(o.tcp ? { BENCH_MYSQL_PORT: String(mariadb.port) } : {}),
       ...o.env,
     },
     stdin: "null",

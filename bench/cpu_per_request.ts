@@ -2,7 +2,7 @@
  * CPU microseconds per request of each hot agent endpoint, measured on the whole stack.
  *
  *   deno run -A bench/cpu_per_request.ts [--agents=2000] [--seconds=8] [--in-flight=16]
- *     [--clients=10] [--cpu-prof=DIR] [--no-record]
+ *     [--clients=10] [--cpu-prof=DIR] [--tcp] [--no-record]
  *
  * Registers --agents agents (one worker per client), then drives one endpoint at a time
  * (heartbeat, pending-commands, config, pricing-report: each agent in turn, --in-flight requests
@@ -74,6 +74,7 @@ async function main(): Promise<number> {
   const stack = await startBenchStack({
     clients,
     denoFlags: prof ? ["--cpu-prof", `--cpu-prof-dir=${prof}`] : [],
+    tcp: Deno.args.includes("--tcp"),
   });
   const costs: KindCost[] = [];
   try {
@@ -128,7 +129,9 @@ async function main(): Promise<number> {
   const text = [
     `### ${m.date} (commit ${commit}; ${m.cpus} CPUs, deno ${m.deno}; load average before the run ${load})`,
     "",
-    `\`deno task bench --only=cpu_per_request\` (${n} agents of ${clients} clients, ${inFlight} in flight, closed loop, 2 s warm-up + ${seconds} s per endpoint). CPU time of the server process (app, in-process endpoint, background work) and of MariaDB per answered request.`,
+    `\`deno task bench --only=cpu_per_request\` (${n} agents of ${clients} clients, MariaDB over ${
+      Deno.args.includes("--tcp") ? "TCP" : "its Unix socket"
+    }, ${inFlight} in flight, closed loop, 2 s warm-up + ${seconds} s per endpoint). CPU time of the server process (app, in-process endpoint, background work) and of MariaDB per answered request.`,
     "",
     "| endpoint | requests | errors | req/s | server CPU µs/request | MariaDB CPU µs/request | p50 ms | p99 ms |",
     "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",

@@ -168,7 +168,7 @@ export function createDb(opts: DbOptions): Db {
         try {
           return await run(client, sql, args);
         } catch (err) {
-          if (sqlErrno(err) !== 1213 || attempt >= TX_ATTEMPTS) throw err;
+          if (sqlErrno(err) !== 1213 || attempt >= TX_ATTEMPTS) throw lockWaitGaveUp(err);
           await new Promise((r) => setTimeout(r, 2 + Math.random() * 10 * attempt));
         }
       }
@@ -182,7 +182,9 @@ export function createDb(opts: DbOptions): Db {
           return await runTransaction(fn);
         } catch (err) {
           const errno = sqlErrno(err);
-          if ((errno !== 1213 && errno !== 1205) || attempt >= TX_ATTEMPTS) throw err;
+          if ((errno !== 1213 && errno !== 1205) || attempt >= TX_ATTEMPTS) {
+            throw lockWaitGaveUp(err);
+          }
           await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * attempt));
         }
       }
@@ -206,8 +208,11 @@ export function translateError(err: unknown): unknown {
     const code = (err.body as { code?: unknown } | undefined)?.code;
     // ABORTED also reports a transaction the endpoint rolled back (its connection timed out or
     // was lost): nothing was written, a retry later may succeed.
+    // A MySQL error carries its errno (1205 lock wait is DEADLINE_EXCEEDED too, but stays a
+    // DatabaseError so a transaction can be run again; see lockWaitGaveUp).
+    const sqlError = /\(errno \d+\)/.test(err.message);
     if (
-      (typeof code === "string" && UNAVAILABLE_CODES.has(code)) ||
+      (typeof code === "string" && UNAVAILABLE_CODES.has(code) && !sqlError) ||
       (code === "ABORTED" && /^transaction \S+ has ended/.test(err.message))
     ) {
       return new DbUnavailableError(`database did not answer in time: ${err.message}`);
@@ -224,6 +229,12 @@ export function translateError(err: unknown): unknown {
     }
   }
   return err;
+}
+
+/** A lock wait that timed out (1205) for good: the database did not answer in time (503). */
+function lockWaitGaveUp(err: unknown): unknown {
+  if (sqlErrno(err) !== 1205) return err;
+  return new DbUnavailableError(`lock wait timed out: ${(err as Error).message}`);
 }
 
 /** MySQL error number carried in a driver error message (`... (errno 1062) ...`), if any. */
