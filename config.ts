@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { decisionPolicyProblem } from "./core/decision_wire.ts";
+import { parseTrustedProxies } from "./core/client_address.ts";
 import { type DecisionPolicy, resolveDecisionPolicy } from "./core/decision_policy.ts";
 
 const bool = (dflt: boolean) =>
@@ -26,6 +27,20 @@ export const configSchema = z.object({
   /** Comma-separated origins allowed by CORS, or `*` (bearer tokens, no cookies: see README). */
   CORS_ORIGINS: z.string().default("*"),
   MAX_BODY_BYTES: int(256 * 1024, 1024, 16 * 1024 * 1024),
+  /** A request body must arrive within this many ms once its route authenticated it (408). */
+  BODY_READ_TIMEOUT_MS: int(15_000, 100, 300_000),
+  /**
+   * Which hops may set the client address (rate limits, logs): `none` (default: the socket's
+   * peer, X-Forwarded-For ignored), a count of reverse proxies in front of the server, or a
+   * comma-separated list of their CIDRs. See README "Client addresses".
+   */
+  TRUSTED_PROXIES: z.string().default("none").superRefine((v, ctx) => {
+    try {
+      parseTrustedProxies(v);
+    } catch (err) {
+      ctx.addIssue({ code: "custom", message: (err as Error).message });
+    }
+  }),
   DB_TIMEOUT_MS: int(8000, 100, 60000),
   CRON_ENABLED: bool(true),
   /**

@@ -155,7 +155,9 @@ CREATE TABLE IF NOT EXISTS commands (
   KEY idx_commands_status_expires (status, expires_at)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
--- Every EC2 instance ever seen (PK = the EC2 instance id).
+-- Every EC2 instance ever seen. Instance ids live in each client's own namespace (PK = client_id,
+-- EC2 instance id): a client can neither take over, detect nor lock out another's instance
+-- (migration 002 moved the key of older databases).
 CREATE TABLE IF NOT EXISTS instances (
   id VARCHAR(64) NOT NULL,
   client_id CHAR(36) NOT NULL,
@@ -183,7 +185,8 @@ CREATE TABLE IF NOT EXISTS instances (
   last_heartbeat_at DATETIME(3) NULL,
   created_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
   updated_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3),
-  PRIMARY KEY (id),
+  PRIMARY KEY (client_id, id),
+  KEY idx_instances_id (id),
   KEY idx_instances_client (client_id, is_active),
   KEY idx_instances_agent (agent_id),
   KEY idx_instances_status (instance_status)
@@ -192,6 +195,8 @@ CREATE TABLE IF NOT EXISTS instances (
 -- Time each instance spent in one mode and pool: the source of the savings ledger. A segment opens
 -- when an instance registers or changes mode/pool and closes on a switch, termination or when its
 -- agent is marked offline; superseded_at marks when a replacement took over (overlap = pure cost).
+-- open_instance_id is set only while the segment is open, so uk_segments_one_open lets the
+-- database keep one open segment per instance without a locking read (no gap locks).
 CREATE TABLE IF NOT EXISTS instance_segments (
   id BIGINT NOT NULL AUTO_INCREMENT,
   client_id CHAR(36) NOT NULL,
@@ -205,7 +210,9 @@ CREATE TABLE IF NOT EXISTS instance_segments (
   superseded_at DATETIME(3) NULL,
   ended_at DATETIME(3) NULL,
   end_reason VARCHAR(32) NULL,
+  open_instance_id VARCHAR(64) AS (CASE WHEN ended_at IS NULL THEN instance_id ELSE NULL END) STORED,
   PRIMARY KEY (id),
+  UNIQUE KEY uk_segments_one_open (client_id, open_instance_id),
   KEY idx_segments_client_time (client_id, started_at),
   KEY idx_segments_instance_open (instance_id, ended_at),
   KEY idx_segments_agent (agent_id, ended_at)

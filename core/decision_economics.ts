@@ -7,6 +7,7 @@
 import type { AgentConfig, DecisionPolicy } from "./decision_policy.ts";
 import type { DecisionAction, RuleCheck } from "./decision_types.ts";
 import type { InstanceMode } from "./switch_limits.ts";
+import { round } from "./round.ts";
 
 /** A state the instance could move to. */
 export interface Candidate {
@@ -169,9 +170,4 @@ export function pct(x: number): string {
   return `${round(x, 1)}%`;
 }
 
-/** Rounds half away from zero; toPrecision(15) first strips binary noise (1.005 × 100). */
-export function round(value: number, decimals: number): number {
-  const f = 10 ** decimals;
-  const r = Math.round(Number((Math.abs(value) * f).toPrecision(15))) / f;
-  return value < 0 ? -r : r;
-}
+export { round };

@@ -49,6 +49,7 @@
  * as age 0.
  * @module
  */
+import { round } from "./round.ts";
 
 /** One spot price snapshot of the pool, in $/hour. */
 export interface PriceSnapshot {
@@ -287,13 +288,6 @@ function explain(score: number, rec: Recommendation, c: RiskComponents): string 
 
 function clamp01(x: number): number {
   return Math.min(1, Math.max(0, x));
-}
-
-// Half away from zero like MySQL DECIMAL; toPrecision(15) first strips binary noise (0.285 * 1e4).
-function round(value: number, decimals: number): number {
-  const factor = 10 ** decimals;
-  const r = Math.round(Number((Math.abs(value) * factor).toPrecision(15))) / factor;
-  return value < 0 && r !== 0 ? -r : r;
 }
 
 /** The thresholds of scorePool from the configuration (POOL_RISK_*_THRESHOLD). */

@@ -26,6 +26,7 @@
  *   equals the sum of the stored daily rows.
  * @module
  */
+import { round } from "./round.ts";
 
 /** A price in $/hour that took effect at `at`. */
 export interface PricePoint {
@@ -230,11 +231,4 @@ function parseDay(day: string): number {
 
 function formatDay(t: number): string {
   return new Date(t).toISOString().slice(0, 10);
-}
-
-// Half away from zero like MySQL DECIMAL; toPrecision(15) first strips binary noise (0.285 * 1e4).
-function round(value: number, decimals: number): number {
-  const factor = 10 ** decimals;
-  const r = Math.round(Number((Math.abs(value) * factor).toPrecision(15))) / factor;
-  return value < 0 && r !== 0 ? -r : r;
 }

@@ -3,9 +3,10 @@
  * per table in their own subqueries, never over a join (B-17).
  */
 import type { Queryable } from "./client.ts";
-import { bool, num } from "./client.ts";
+import { num } from "./client.ts";
+import { bool, col, type Decoded, decoder, num0, opt, str } from "./_rows.ts";
 import { containsPattern, EFFECTIVE_STATUS_SQL } from "./dashboard.ts";
-import type { AgentPlacement } from "./agents.ts";
+import { INSTANCE_PRICES_SQL } from "./dashboard_instances.ts";
 
 /** Global counters of the admin overview. */
 export interface AdminStats {
@@ -82,27 +83,30 @@ function instanceWhere(f: AdminInstanceFilter): { sql: string; args: unknown[] }
   return { sql: where.length ? `WHERE ${where.join(" AND ")}` : "", args };
 }
 
+const ADMIN_INSTANCE_ITEM = {
+  id: str,
+  instanceId: col("id", str),
+  clientId: str,
+  clientName: str,
+  agentId: opt,
+  region: str,
+  az: str,
+  instanceType: str,
+  currentMode: str,
+  currentPoolId: opt,
+  spotPrice: num0,
+  ondemandPrice: num0,
+  isActive: bool,
+  instanceStatus: str,
+  installedAt: opt,
+  createdAt: str,
+  logicalAgentId: opt,
+  agentStatus: opt,
+};
+
 /** An instance as the admin dashboard lists it. */
-export interface AdminInstanceItem {
-  id: string;
-  instanceId: string;
-  clientId: string;
-  clientName: string;
-  agentId: string | null;
-  region: string;
-  az: string;
-  instanceType: string;
-  currentMode: string;
-  currentPoolId: string | null;
-  spotPrice: number;
-  ondemandPrice: number;
-  isActive: boolean;
-  instanceStatus: string;
-  installedAt: string | null;
-  createdAt: string;
-  logicalAgentId: string | null;
-  agentStatus: string | null;
-}
+export type AdminInstanceItem = Decoded<typeof ADMIN_INSTANCE_ITEM>;
+const toAdminInstance = decoder(ADMIN_INSTANCE_ITEM);
 
 /** A page of every client's instances (newest first) and the filtered total. */
 export async function adminInstances(
@@ -113,8 +117,7 @@ export async function adminInstances(
   const r = await db.execute<Record<string, unknown>>(
     `SELECT i.id, i.client_id, c.name AS client_name, i.agent_id, i.region, i.az, i.instance_type,
        i.current_mode, i.current_pool_id,
-       COALESCE(CASE WHEN i.is_active = 1 AND i.current_mode = 'spot' THEN (SELECT s.price FROM spot_price_snapshots s WHERE s.pool_id = i.current_pool_id ORDER BY s.bucket_start DESC LIMIT 1) END, i.spot_price) AS spot_price,
-       COALESCE(CASE WHEN i.is_active = 1 THEN (SELECT o.price FROM ondemand_price_snapshots o WHERE o.region = i.region AND o.instance_type = i.instance_type ORDER BY o.bucket_start DESC LIMIT 1) END, i.ondemand_price) AS ondemand_price,
+       ${INSTANCE_PRICES_SQL},
        i.is_active, i.instance_status, i.installed_at, i.created_at, a.logical_agent_id, a.status AS agent_status
      FROM instances i JOIN clients c ON c.id = i.client_id LEFT JOIN agents a ON a.id = i.agent_id
      ${w.sql} ORDER BY i.created_at DESC, i.id LIMIT ? OFFSET ?`,
@@ -127,20 +130,28 @@ export async function adminInstances(
   return { rows: r.rows.map(toAdminInstance), total: num(n.rows[0]?.n) ?? 0 };
 }
 
+const ADMIN_AGENT_ITEM = {
+  id: str,
+  logicalAgentId: str,
+  hostname: opt,
+  clientId: str,
+  clientName: str,
+  instanceId: opt,
+  instanceType: opt,
+  region: opt,
+  az: opt,
+  currentMode: str,
+  currentPoolId: opt,
+  status: str,
+  enabled: bool,
+  autoSwitchEnabled: bool,
+  version: col("agent_version", opt),
+  lastHeartbeatAt: opt,
+  createdAt: str,
+};
+
 /** An agent as the admin dashboard lists it. */
-export interface AdminAgentItem extends AgentPlacement {
-  id: string;
-  logicalAgentId: string;
-  hostname: string | null;
-  clientId: string;
-  clientName: string;
-  status: string;
-  enabled: boolean;
-  autoSwitchEnabled: boolean;
-  version: string | null;
-  lastHeartbeatAt: string | null;
-  createdAt: string;
-}
+export type AdminAgentItem = Decoded<typeof ADMIN_AGENT_ITEM>;
 
 /** A page of every client's agents (status derived from the heartbeat) and the filtered total. */
 export async function adminAgents(
@@ -162,65 +173,31 @@ export async function adminAgents(
     `SELECT COUNT(*) AS n FROM agents a ${where}`,
     whereArgs,
   );
-  const s = (v: unknown) => (v === null || v === undefined ? null : String(v));
-  return {
-    rows: r.rows.map((x) => ({
-      id: String(x.id),
-      logicalAgentId: String(x.logical_agent_id),
-      hostname: s(x.hostname),
-      clientId: String(x.client_id),
-      clientName: String(x.client_name),
-      instanceId: s(x.instance_id),
-      instanceType: s(x.instance_type),
-      region: s(x.region),
-      az: s(x.az),
-      currentMode: String(x.current_mode),
-      currentPoolId: s(x.current_pool_id),
-      status: String(x.status),
-      enabled: bool(x.enabled),
-      autoSwitchEnabled: bool(x.auto_switch_enabled),
-      version: s(x.agent_version),
-      lastHeartbeatAt: s(x.last_heartbeat_at),
-      createdAt: String(x.created_at),
-    })),
-    total: num(n.rows[0]?.n) ?? 0,
-  };
+  return { rows: r.rows.map(decoder(ADMIN_AGENT_ITEM)), total: num(n.rows[0]?.n) ?? 0 };
 }
 
+const ACTIVITY_ITEM = {
+  id: num0,
+  eventType: str,
+  severity: str,
+  message: opt,
+  clientId: opt,
+  time: col("created_at", str),
+};
+
 /** One entry of the activity feed. */
-export interface ActivityItem {
-  id: number;
-  eventType: string;
-  severity: string;
-  message: string | null;
-  clientId: string | null;
-  time: string;
-}
+export type ActivityItem = Decoded<typeof ACTIVITY_ITEM>;
 
 /** The newest info/warning system events (the admin activity feed). */
 export async function recentActivity(
   db: Queryable,
   opts: { limit: number; offset: number },
 ): Promise<ActivityItem[]> {
-  const r = await db.execute<{
-    id: number;
-    event_type: string;
-    severity: string;
-    message: string | null;
-    client_id: string | null;
-    created_at: string;
-  }>(
+  const r = await db.execute(
     "SELECT id, event_type, severity, message, client_id, created_at FROM system_events WHERE severity IN ('info', 'warning') ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
     [opts.limit, opts.offset],
   );
-  return r.rows.map((e) => ({
-    id: num(e.id) ?? 0,
-    eventType: e.event_type,
-    severity: e.severity,
-    message: e.message,
-    clientId: e.client_id,
-    time: e.created_at,
-  }));
+  return r.rows.map(decoder(ACTIVITY_ITEM));
 }
 
 /** One row of the global-stats export. */
@@ -258,27 +235,4 @@ export async function activeClientStats(
     enabledAgents: num(x.enabled_agents) ?? 0,
     createdAt: String(x.created_at),
   }));
-}
-
-function toAdminInstance(x: Record<string, unknown>): AdminInstanceItem {
-  return {
-    id: String(x.id),
-    instanceId: String(x.id),
-    clientId: String(x.client_id),
-    clientName: String(x.client_name),
-    agentId: x.agent_id === null ? null : String(x.agent_id),
-    region: String(x.region),
-    az: String(x.az),
-    instanceType: String(x.instance_type),
-    currentMode: String(x.current_mode),
-    currentPoolId: x.current_pool_id === null ? null : String(x.current_pool_id),
-    spotPrice: num(x.spot_price) ?? 0,
-    ondemandPrice: num(x.ondemand_price) ?? 0,
-    isActive: bool(x.is_active),
-    instanceStatus: String(x.instance_status),
-    installedAt: x.installed_at === null ? null : String(x.installed_at),
-    createdAt: String(x.created_at),
-    logicalAgentId: x.logical_agent_id === null ? null : String(x.logical_agent_id),
-    agentStatus: x.agent_status === null ? null : String(x.agent_status),
-  };
 }

@@ -6,7 +6,8 @@
  * agent while only one page of agents is returned.
  */
 import type { Queryable } from "./client.ts";
-import { bool, num } from "./client.ts";
+import { num } from "./client.ts";
+import { bool, col, type Decoded, decoder, nnum, num0, opt, str } from "./_rows.ts";
 
 /** Thresholds of the health classes. */
 export interface HealthThresholds {
@@ -41,25 +42,27 @@ const classArgs = (
   t: HealthThresholds,
 ) => [t.staleBefore, t.lateBefore, t.maxGapMs, t.maxLatencyMs];
 
+const AGENT_HEALTH_ROW = {
+  agentId: col("id", str),
+  logicalAgentId: str,
+  clientId: str,
+  clientName: str,
+  status: str,
+  enabled: bool,
+  lastHeartbeatAt: opt,
+  health: (v: unknown) => v as "healthy" | "degraded" | "stale",
+  samples: num0,
+  errors: num0,
+  warnings: num0,
+  pricingFailures: num0,
+  terminationFailures: num0,
+  rebalanceFailures: num0,
+  avgLatencyMs: nnum,
+  maxGapMs: nnum,
+};
+
 /** One agent with its health class and recent metric aggregates. */
-export interface AgentHealthRow {
-  agentId: string;
-  logicalAgentId: string;
-  clientId: string;
-  clientName: string;
-  status: string;
-  enabled: boolean;
-  lastHeartbeatAt: string | null;
-  health: "healthy" | "degraded" | "stale";
-  samples: number;
-  errors: number;
-  warnings: number;
-  pricingFailures: number;
-  terminationFailures: number;
-  rebalanceFailures: number;
-  avgLatencyMs: number | null;
-  maxGapMs: number | null;
-}
+export type AgentHealthRow = Decoded<typeof AGENT_HEALTH_ROW>;
 
 /** A page of (non-deleted) agents with their health, worst first. */
 export async function agentHealthPage(
@@ -76,24 +79,7 @@ export async function agentHealthPage(
      ) x ORDER BY FIELD(x.health, 'stale', 'degraded', 'healthy'), x.last_heartbeat_at, x.id LIMIT ? OFFSET ?`,
     [...classArgs(opts.thresholds), opts.thresholds.metricsSince, opts.limit, opts.offset],
   );
-  return r.rows.map((x) => ({
-    agentId: String(x.id),
-    logicalAgentId: String(x.logical_agent_id),
-    clientId: String(x.client_id),
-    clientName: String(x.client_name),
-    status: String(x.status),
-    enabled: bool(x.enabled),
-    lastHeartbeatAt: x.last_heartbeat_at === null ? null : String(x.last_heartbeat_at),
-    health: x.health as AgentHealthRow["health"],
-    samples: num(x.samples) ?? 0,
-    errors: num(x.errors) ?? 0,
-    warnings: num(x.warnings) ?? 0,
-    pricingFailures: num(x.pricing_failures) ?? 0,
-    terminationFailures: num(x.termination_failures) ?? 0,
-    rebalanceFailures: num(x.rebalance_failures) ?? 0,
-    avgLatencyMs: num(x.avg_latency_ms),
-    maxGapMs: num(x.max_gap_ms),
-  }));
+  return r.rows.map(decoder(AGENT_HEALTH_ROW));
 }
 
 /** Agent counts per health class, per client (at most `limit` rows, biggest clients first). */

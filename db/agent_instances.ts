@@ -124,6 +124,7 @@ export async function recordTerminationReport(
           instanceId: opts.instanceId,
           terminatedAt: opts.terminatedAt,
           supersededAt: opts.terminatedAt,
+          clientId: opts.clientId,
         });
       }
       if (replicas > 0) {
@@ -173,10 +174,11 @@ export interface InstanceRegistration extends InstancePlacement {
 /**
  * E23 in one transaction: a primary demotes the agent's other primaries (running ones become
  * zombies), becomes the agent's instance and opens its savings segment; a non-primary is stored
- * as a running replica. Returns false when the instance id belongs to another client.
+ * as a running replica. Instance ids live in the client's namespace, so another client's
+ * instance with the same id is never touched.
  */
-export async function registerAgentInstance(db: Db, reg: InstanceRegistration): Promise<boolean> {
-  return await db.transaction(async (tx) => {
+export async function registerAgentInstance(db: Db, reg: InstanceRegistration): Promise<void> {
+  await db.transaction(async (tx) => {
     const owner = await tx.execute<{
       client_id: string;
       agent_id: string | null;
@@ -185,11 +187,10 @@ export async function registerAgentInstance(db: Db, reg: InstanceRegistration): 
       current_mode: string;
       current_pool_id: string | null;
     }>(
-      "SELECT client_id, agent_id, is_primary, instance_status, current_mode, current_pool_id FROM instances WHERE id = ? FOR UPDATE",
-      [reg.instanceId],
+      "SELECT client_id, agent_id, is_primary, instance_status, current_mode, current_pool_id FROM instances WHERE client_id = ? AND id = ?",
+      [reg.clientId, reg.instanceId],
     );
     const before = owner.rows[0];
-    if (before && before.client_id !== reg.clientId) return false;
     // A repeated registration rewrites the same values and needs no second event.
     const unchanged = before !== undefined && before.agent_id === reg.agentId &&
       bool(before.is_primary) === reg.isPrimary && before.current_mode === reg.mode &&
@@ -201,7 +202,7 @@ export async function registerAgentInstance(db: Db, reg: InstanceRegistration): 
         [reg.agentId, reg.clientId, reg.instanceId],
       );
       for (const p of previous.rows) {
-        await supersedeOpenSegment(tx, { instanceId: p.id, at: reg.now });
+        await supersedeOpenSegment(tx, { instanceId: p.id, at: reg.now, clientId: reg.clientId });
       }
       if (previous.rows.length > 0) {
         await tx.execute(
@@ -248,7 +249,7 @@ export async function registerAgentInstance(db: Db, reg: InstanceRegistration): 
         ],
       );
     }
-    if (unchanged) return true;
+    if (unchanged) return;
     await insertSystemEvent(tx, {
       type: "instance_registered",
       clientId: reg.clientId,
@@ -263,6 +264,5 @@ export async function registerAgentInstance(db: Db, reg: InstanceRegistration): 
       },
       requestId: reg.requestId ?? null,
     });
-    return true;
   });
 }

@@ -228,8 +228,8 @@ async function terminateReplicas(
   );
   if (instanceIds.length > 0) {
     await tx.execute(
-      "UPDATE instances SET instance_status = 'terminated', is_active = 0, terminated_at = COALESCE(terminated_at, ?) WHERE id IN (?) AND is_primary = 0",
-      [opts.now, instanceIds],
+      "UPDATE instances SET instance_status = 'terminated', is_active = 0, terminated_at = COALESCE(terminated_at, ?) WHERE id IN (?) AND agent_id = ? AND is_primary = 0",
+      [opts.now, instanceIds, opts.agentId],
     );
   }
   await tx.execute(

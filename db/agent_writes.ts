@@ -16,6 +16,10 @@ export interface AgentRegistrationFields {
   privateIp: string | null;
   publicIp: string | null;
   mode: "spot" | "ondemand";
+  /** False when the registration named no mode (`mode` is then only a default). */
+  modeReported?: boolean;
+  /** False when the registration named no region (`region` is then only a default). */
+  regionReported?: boolean;
   poolId: string | null;
   agentVersion: string | null;
 }
@@ -37,10 +41,12 @@ function regArgs(f: AgentRegistrationFields): unknown[] {
 }
 
 /**
- * Inserts a new agent with the client's defaults (auto-switch, auto-terminate, wait) and its
- * agent_configs row. Throws the duplicate-key error when the logical id was taken concurrently.
+ * Inserts a new agent with the client's defaults (auto-switch, auto-terminate, wait) unless the
+ * client already has one with this logical id (then nothing changes: the statement only takes
+ * that row's lock). Nothing is inserted for a client that no longer exists. The caller reads
+ * the row back to learn which happened, then adds agent_configs with `insertAgentConfig`.
  */
-export async function insertAgent(
+export async function insertAgentIfAbsent(
   tx: Queryable,
   opts: {
     id: string;
@@ -51,7 +57,7 @@ export async function insertAgent(
   },
 ): Promise<void> {
   await tx.execute(
-    "INSERT INTO agents (id, client_id, logical_agent_id, hostname, instance_id, instance_type, region, az, ami_id, private_ip, public_ip, current_mode, current_pool_id, agent_version, pool_since, status, enabled, last_heartbeat_at, installed_at, auto_switch_enabled, auto_terminate_enabled, terminate_wait_seconds, instance_count) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'online', 1, ?, ?, c.default_auto_switch_enabled, c.default_auto_terminate, c.default_terminate_wait_seconds, 1 FROM clients c WHERE c.id = ?",
+    "INSERT INTO agents (id, client_id, logical_agent_id, hostname, instance_id, instance_type, region, az, ami_id, private_ip, public_ip, current_mode, current_pool_id, agent_version, pool_since, status, enabled, last_heartbeat_at, installed_at, auto_switch_enabled, auto_terminate_enabled, terminate_wait_seconds, instance_count) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'online', 1, ?, ?, c.default_auto_switch_enabled, c.default_auto_terminate, c.default_terminate_wait_seconds, 1 FROM clients c WHERE c.id = ? ON DUPLICATE KEY UPDATE logical_agent_id = agents.logical_agent_id",
     [
       opts.id,
       opts.clientId,
@@ -63,7 +69,11 @@ export async function insertAgent(
       opts.clientId,
     ],
   );
-  await tx.execute("INSERT IGNORE INTO agent_configs (agent_id) VALUES (?)", [opts.id]);
+}
+
+/** Adds the default thresholds row of a just-inserted agent. */
+export async function insertAgentConfig(tx: Queryable, agentId: string): Promise<void> {
+  await tx.execute("INSERT IGNORE INTO agent_configs (agent_id) VALUES (?)", [agentId]);
 }
 
 /**

@@ -215,6 +215,26 @@ export async function findAgentByLogicalId(
   return r.rows[0] ? toAgent(r.rows[0]) : null;
 }
 
+/**
+ * Locks an existing agent row of the client (record lock only; nothing else is read) and
+ * returns its id: by id, or by logical id. Null when there is no such row.
+ */
+export async function lockAgentRow(
+  tx: Queryable,
+  opts: { clientId: string; agentId: string } | { clientId: string; logicalAgentId: string },
+): Promise<string | null> {
+  const r = "agentId" in opts
+    ? await tx.execute<{ id: string }>(
+      "SELECT id FROM agents WHERE id = ? AND client_id = ? FOR UPDATE",
+      [opts.agentId, opts.clientId],
+    )
+    : await tx.execute<{ id: string }>(
+      "SELECT id FROM agents WHERE client_id = ? AND logical_agent_id = ? FOR UPDATE",
+      [opts.clientId, opts.logicalAgentId],
+    );
+  return r.rows[0]?.id ?? null;
+}
+
 /** The name people know an agent by. */
 export function agentName(a: { hostname: string | null; logicalAgentId: string }): string {
   return a.hostname || a.logicalAgentId;

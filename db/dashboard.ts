@@ -4,7 +4,8 @@
  * B-19), and the displayed agent status is derived from the heartbeat at read time.
  */
 import type { Queryable } from "./client.ts";
-import { bool, num } from "./client.ts";
+import { num } from "./client.ts";
+import { bool, col, type Decoded, decoder, num0, opt, str } from "./_rows.ts";
 
 /**
  * An agent's displayed status (agents aliased `a`): `online` only while its last heartbeat is newer
@@ -24,47 +25,33 @@ export async function clientExists(db: Queryable, clientId: string): Promise<boo
   return Number(r.rows[0]?.n ?? 0) > 0;
 }
 
-/** The overview counters of one client. */
-export interface ClientOverview {
-  id: string;
-  name: string;
-  email: string;
-  isActive: boolean;
-  status: string;
-  agentsTotal: number;
-  agentsOnline: number;
-  lastSync: string | null;
-  activeInstances: number;
-  spotInstances: number;
-  totalSwitches: number;
-  switchesToday: number;
-  totalDowntimeSeconds: number;
-  switchesWithDowntime: number;
-}
+const CLIENT_OVERVIEW = {
+  id: str,
+  name: str,
+  email: str,
+  isActive: bool,
+  status: str,
+  agentsTotal: num0,
+  agentsOnline: num0,
+  lastSync: opt,
+  activeInstances: num0,
+  spotInstances: num0,
+  totalSwitches: num0,
+  switchesToday: num0,
+  totalDowntimeSeconds: col("total_downtime", num0),
+  switchesWithDowntime: num0,
+};
 
-interface OverviewRow {
-  id: string;
-  name: string;
-  email: string;
-  is_active: number;
-  status: string;
-  agents_total: number;
-  agents_online: number | null;
-  last_sync: string | null;
-  active_instances: number;
-  spot_instances: number | null;
-  total_switches: number;
-  switches_today: number | null;
-  total_downtime: number | null;
-  switches_with_downtime: number | null;
-}
+/** The overview counters of one client. */
+export type ClientOverview = Decoded<typeof CLIENT_OVERVIEW>;
+const toOverview = decoder(CLIENT_OVERVIEW);
 
 /** Reads the overview counters in one statement; null when the client does not exist. */
 export async function clientOverview(
   db: Queryable,
   opts: { clientId: string; heartbeatCutoff: Date; dayStart: Date },
 ): Promise<ClientOverview | null> {
-  const r = await db.execute<OverviewRow>(
+  const r = await db.execute(
     `SELECT c.id, c.name, c.email, c.is_active, c.status,
       (SELECT COUNT(*) FROM agents a WHERE a.client_id = c.id AND a.status <> 'deleted') AS agents_total,
       (SELECT COUNT(*) FROM agents a WHERE a.client_id = c.id AND a.status = 'online' AND a.last_heartbeat_at >= ?) AS agents_online,
@@ -78,24 +65,7 @@ export async function clientOverview(
     FROM clients c WHERE c.id = ?`,
     [opts.heartbeatCutoff, opts.dayStart, opts.clientId],
   );
-  const row = r.rows[0];
-  if (!row) return null;
-  return {
-    id: row.id,
-    name: row.name,
-    email: row.email,
-    isActive: bool(row.is_active),
-    status: row.status,
-    agentsTotal: num(row.agents_total) ?? 0,
-    agentsOnline: num(row.agents_online) ?? 0,
-    lastSync: row.last_sync,
-    activeInstances: num(row.active_instances) ?? 0,
-    spotInstances: num(row.spot_instances) ?? 0,
-    totalSwitches: num(row.total_switches) ?? 0,
-    switchesToday: num(row.switches_today) ?? 0,
-    totalDowntimeSeconds: num(row.total_downtime) ?? 0,
-    switchesWithDowntime: num(row.switches_with_downtime) ?? 0,
-  };
+  return r.rows[0] ? toOverview(r.rows[0]) : null;
 }
 
 /** A row of the overview's agent strip. */

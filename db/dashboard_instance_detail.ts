@@ -1,16 +1,19 @@
 /** Per-instance detail reads: time in each mode with its prices (metrics) and the event log. */
 import type { Queryable } from "./client.ts";
 import { bool, num } from "./client.ts";
+import { col, type Decoded, decoder, nnum, opt, str } from "./_rows.ts";
+
+const PRICED_SEGMENT = {
+  mode: str,
+  poolId: opt,
+  start: col("started_at", str),
+  end: col("ended_at", str),
+  avgSpotPrice: col("avg_spot", nnum),
+  avgOnDemandPrice: col("avg_od", nnum),
+};
 
 /** One stretch of an instance in one mode with the average prices in force during it. */
-export interface PricedSegment {
-  mode: string;
-  poolId: string | null;
-  start: string;
-  end: string;
-  avgSpotPrice: number | null;
-  avgOnDemandPrice: number | null;
-}
+export type PricedSegment = Decoded<typeof PRICED_SEGMENT>;
 
 /**
  * An instance's segments with average spot / on-demand prices; a segment ends when its replacement
@@ -20,14 +23,7 @@ export async function pricedSegments(
   db: Queryable,
   opts: { instanceId: string; clientId: string; now: Date; limit: number },
 ): Promise<PricedSegment[]> {
-  const r = await db.execute<{
-    mode: string;
-    pool_id: string | null;
-    started_at: string;
-    ended_at: string;
-    avg_spot: number | null;
-    avg_od: number | null;
-  }>(
+  const r = await db.execute(
     `SELECT s.mode, s.pool_id, s.started_at, COALESCE(s.superseded_at, s.ended_at, ?) AS ended_at,
        (SELECT AVG(p.price) FROM spot_price_snapshots p WHERE p.pool_id = s.pool_id
           AND p.bucket_start < COALESCE(s.ended_at, ?) AND p.bucket_start >= s.started_at - INTERVAL 1 HOUR) AS avg_spot,
@@ -37,14 +33,7 @@ export async function pricedSegments(
      ORDER BY s.started_at DESC LIMIT ?`,
     [opts.now, opts.now, opts.now, opts.instanceId, opts.clientId, opts.limit],
   );
-  return r.rows.map((x) => ({
-    mode: x.mode,
-    poolId: x.pool_id,
-    start: x.started_at,
-    end: x.ended_at,
-    avgSpotPrice: num(x.avg_spot),
-    avgOnDemandPrice: num(x.avg_od),
-  }));
+  return r.rows.map(decoder(PRICED_SEGMENT));
 }
 
 /** Switch counts of an agent (or of one instance when there is no agent). */

@@ -1,68 +1,59 @@
 /** Instance and replica reads of one client for the dashboards (CONTRACT E37–E40, E44). */
 import type { Queryable } from "./client.ts";
-import type { InstanceRow } from "./instances.ts";
 import type { AgentPlacementRow } from "./agents.ts";
 import { toAgentPlacement } from "./agents.ts";
-import { bool, num } from "./client.ts";
+import { bool, col, type Decoded, decoder, nnum, num0, opt, str } from "./_rows.ts";
 import { containsPattern } from "./dashboard.ts";
 
-/** An instance with its current prices (latest market price while active, else the recorded one). */
-export interface InstanceItem {
-  id: string;
-  clientId: string;
-  agentId: string | null;
-  instanceType: string;
-  region: string;
-  az: string;
-  currentMode: string;
-  currentPoolId: string | null;
-  spotPrice: number | null;
-  onDemandPrice: number | null;
-  baselineOnDemandPrice: number | null;
-  isActive: boolean;
-  instanceStatus: string;
-  isPrimary: boolean;
-  installedAt: string | null;
-  lastSwitchAt: string | null;
-  terminatedAt: string | null;
-  createdAt: string;
-}
+const INSTANCE_ITEM = {
+  id: str,
+  clientId: str,
+  agentId: opt,
+  instanceType: str,
+  region: str,
+  az: str,
+  currentMode: str,
+  currentPoolId: opt,
+  spotPrice: nnum,
+  onDemandPrice: col("ondemand_price", nnum),
+  baselineOnDemandPrice: col("baseline_ondemand_price", nnum),
+  isActive: bool,
+  instanceStatus: str,
+  isPrimary: bool,
+  installedAt: opt,
+  lastSwitchAt: opt,
+  terminatedAt: opt,
+  createdAt: str,
+};
 
-/** The instances columns INSTANCE_COLUMNS selects (prices already resolved). */
-type InstanceItemRow = Omit<InstanceRow, "ami_id" | "last_heartbeat_at" | "updated_at">;
+/** An instance with its current prices (latest market price while active, else the recorded one). */
+export type InstanceItem = Decoded<typeof INSTANCE_ITEM>;
+const toInstance = decoder(INSTANCE_ITEM);
 
 // Correlated lookups walk uk_spot_price_bucket / uk_ondemand_price_bucket backwards: one index
-// probe per listed row, bounded by the page size.
+// probe per listed row, bounded by the page size. A retired instance (a terminated replica has no
+// recorded on-demand price) keeps the last prices known when it stopped: never an on-demand 0 the
+// dashboards turn into "-Infinity%".
+const RETIRED_AT = "COALESCE(i.terminated_at, i.updated_at)";
+
+/** `spot_price` and `ondemand_price` of an instances row `i`: current while active, else last known. */
+export const INSTANCE_PRICES_SQL = `COALESCE(
+    CASE WHEN i.is_active = 1 AND i.current_mode = 'spot' THEN (SELECT s.price FROM spot_price_snapshots s WHERE s.pool_id = i.current_pool_id ORDER BY s.bucket_start DESC LIMIT 1) END,
+    i.spot_price,
+    CASE WHEN i.is_active = 0 AND i.current_mode = 'spot' THEN (SELECT s.price FROM spot_price_snapshots s WHERE s.pool_id = i.current_pool_id AND s.bucket_start <= ${RETIRED_AT} ORDER BY s.bucket_start DESC LIMIT 1) END
+  ) AS spot_price,
+  COALESCE(
+    CASE WHEN i.is_active = 1 THEN (SELECT o.price FROM ondemand_price_snapshots o WHERE o.region = i.region AND o.instance_type = i.instance_type ORDER BY o.bucket_start DESC LIMIT 1) END,
+    i.ondemand_price,
+    (SELECT o.price FROM ondemand_price_snapshots o WHERE o.region = i.region AND o.instance_type = i.instance_type AND o.bucket_start <= ${RETIRED_AT} ORDER BY o.bucket_start DESC LIMIT 1),
+    i.baseline_ondemand_price
+  ) AS ondemand_price`;
+
 const INSTANCE_COLUMNS =
   `i.id, i.client_id, i.agent_id, i.instance_type, i.region, i.az, i.current_mode,
-  i.current_pool_id,
-  COALESCE(CASE WHEN i.is_active = 1 AND i.current_mode = 'spot' THEN (SELECT s.price FROM spot_price_snapshots s WHERE s.pool_id = i.current_pool_id ORDER BY s.bucket_start DESC LIMIT 1) END, i.spot_price) AS spot_price,
-  COALESCE(CASE WHEN i.is_active = 1 THEN (SELECT o.price FROM ondemand_price_snapshots o WHERE o.region = i.region AND o.instance_type = i.instance_type ORDER BY o.bucket_start DESC LIMIT 1) END, i.ondemand_price) AS ondemand_price,
+  i.current_pool_id, ${INSTANCE_PRICES_SQL},
   i.baseline_ondemand_price, i.is_active, i.instance_status, i.is_primary, i.installed_at,
   i.last_switch_at, i.terminated_at, i.created_at`;
-
-function toInstance(r: InstanceItemRow): InstanceItem {
-  return {
-    id: r.id,
-    clientId: r.client_id,
-    agentId: r.agent_id,
-    instanceType: r.instance_type,
-    region: r.region,
-    az: r.az,
-    currentMode: r.current_mode,
-    currentPoolId: r.current_pool_id,
-    spotPrice: num(r.spot_price),
-    onDemandPrice: num(r.ondemand_price),
-    baselineOnDemandPrice: num(r.baseline_ondemand_price),
-    isActive: bool(r.is_active),
-    instanceStatus: r.instance_status,
-    isPrimary: bool(r.is_primary),
-    installedAt: r.installed_at,
-    lastSwitchAt: r.last_switch_at,
-    terminatedAt: r.terminated_at,
-    createdAt: r.created_at,
-  };
-}
 
 /** Filters of the instances list. */
 export interface InstanceFilter {
@@ -90,7 +81,7 @@ export async function listClientInstances(
     where.push("(i.id LIKE ? ESCAPE '!' OR i.instance_type LIKE ? ESCAPE '!')");
     args.push(containsPattern(opts.search), containsPattern(opts.search));
   }
-  const r = await db.execute<InstanceItemRow>(
+  const r = await db.execute(
     `SELECT ${INSTANCE_COLUMNS} FROM instances i WHERE ${
       where.join(" AND ")
     } ORDER BY i.created_at DESC, i.id LIMIT ? OFFSET ?`,
@@ -121,8 +112,8 @@ export async function resolveInstance(
   db: Queryable,
   opts: { id: string; clientId: string | null },
 ): Promise<InstanceContext | null> {
-  const r = await db.execute<InstanceItemRow>(
-    `SELECT ${INSTANCE_COLUMNS} FROM instances i WHERE i.id = ? AND (? IS NULL OR i.client_id = ?)`,
+  const r = await db.execute(
+    `SELECT ${INSTANCE_COLUMNS} FROM instances i WHERE i.id = ? AND (? IS NULL OR i.client_id = ?) ORDER BY i.updated_at DESC LIMIT 1`,
     [opts.id, opts.clientId, opts.clientId],
   );
   if (r.rows[0]) {
@@ -148,36 +139,50 @@ export async function resolveInstance(
   return { ...toAgentPlacement(ag), clientId: ag.client_id, agentId: ag.id, instance: null };
 }
 
+const REPLICA_ITEM = {
+  id: str,
+  agentId: str,
+  instanceId: opt,
+  replicaType: str,
+  poolId: opt,
+  instanceType: opt,
+  region: opt,
+  az: opt,
+  status: str,
+  syncStatus: opt,
+  syncLatencyMs: nnum,
+  stateTransferProgress: num0,
+  hourlyCost: num0,
+  totalCost: num0,
+  createdBy: opt,
+  createdAt: str,
+  readyAt: opt,
+  terminatedAt: opt,
+  isActive: bool,
+};
+const PRIMARY = {
+  instanceId: col("p_instance_id", opt),
+  instanceType: col("p_instance_type", opt),
+  region: col("p_region", opt),
+  az: col("p_az", opt),
+  mode: col("p_mode", str),
+};
+const POOL = {
+  id: col("pool_id2", str),
+  name: col("pool_name", opt),
+  instanceType: col("pool_type", str),
+  region: col("pool_region", str),
+  az: col("pool_az", str),
+};
+const toReplica = decoder(REPLICA_ITEM);
+const toPrimary = decoder(PRIMARY);
+const toPool = decoder(POOL);
+
 /** An active replica with its primary (the agent's current instance) and pool. */
-export interface ReplicaItem {
-  id: string;
-  agentId: string;
-  instanceId: string | null;
-  replicaType: string;
-  poolId: string | null;
-  instanceType: string | null;
-  region: string | null;
-  az: string | null;
-  status: string;
-  syncStatus: string | null;
-  syncLatencyMs: number | null;
-  stateTransferProgress: number;
-  hourlyCost: number;
-  totalCost: number;
-  createdBy: string | null;
-  createdAt: string;
-  readyAt: string | null;
-  terminatedAt: string | null;
-  isActive: boolean;
-  primary: {
-    instanceId: string | null;
-    instanceType: string | null;
-    region: string | null;
-    az: string | null;
-    mode: string;
-  };
+export type ReplicaItem = Decoded<typeof REPLICA_ITEM> & {
+  primary: Decoded<typeof PRIMARY>;
   pool: { id: string; name: string; instanceType: string; region: string; az: string } | null;
-}
+};
 
 /** A page of a client's active replicas (not promoted, terminated or failed), newest first. */
 export async function listClientReplicas(
@@ -199,42 +204,12 @@ export async function listClientReplicas(
      ORDER BY r.created_at DESC, r.id LIMIT ? OFFSET ?`,
     [opts.clientId, opts.limit, opts.offset],
   );
-  const s = (v: unknown) => (v === null || v === undefined ? null : String(v));
-  return r.rows.map((x) => ({
-    id: String(x.id),
-    agentId: String(x.agent_id),
-    instanceId: s(x.instance_id),
-    replicaType: String(x.replica_type),
-    poolId: s(x.pool_id),
-    instanceType: s(x.instance_type),
-    region: s(x.region),
-    az: s(x.az),
-    status: String(x.status),
-    syncStatus: s(x.sync_status),
-    syncLatencyMs: num(x.sync_latency_ms),
-    stateTransferProgress: num(x.state_transfer_progress) ?? 0,
-    hourlyCost: num(x.hourly_cost) ?? 0,
-    totalCost: num(x.total_cost) ?? 0,
-    createdBy: s(x.created_by),
-    createdAt: String(x.created_at),
-    readyAt: s(x.ready_at),
-    terminatedAt: s(x.terminated_at),
-    isActive: bool(x.is_active),
-    primary: {
-      instanceId: s(x.p_instance_id),
-      instanceType: s(x.p_instance_type),
-      region: s(x.p_region),
-      az: s(x.p_az),
-      mode: String(x.p_mode),
-    },
-    pool: x.pool_id2
-      ? {
-        id: String(x.pool_id2),
-        name: s(x.pool_name) ?? `${x.pool_type} (${x.pool_az})`,
-        instanceType: String(x.pool_type),
-        region: String(x.pool_region),
-        az: String(x.pool_az),
-      }
-      : null,
-  }));
+  return r.rows.map((x) => {
+    const pool = x.pool_id2 ? toPool(x) : null;
+    return {
+      ...toReplica(x),
+      primary: toPrimary(x),
+      pool: pool && { ...pool, name: pool.name ?? `${pool.instanceType} (${pool.az})` },
+    };
+  });
 }

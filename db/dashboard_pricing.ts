@@ -4,32 +4,28 @@
  */
 import type { Queryable } from "./client.ts";
 import { num } from "./client.ts";
+import { col, type Decoded, decoder, nnum, opt, str } from "./_rows.ts";
+
+const POOL_PRICE = {
+  id: str,
+  name: col("pool_name", opt),
+  instanceType: str,
+  region: str,
+  az: str,
+  price: nnum,
+  priceAt: opt,
+};
 
 /** A spot pool with its latest price (null when none in the window). */
-export interface PoolPrice {
-  id: string;
-  name: string;
-  instanceType: string;
-  region: string;
-  az: string;
-  price: number | null;
-  priceAt: string | null;
-}
+export type PoolPrice = Decoded<typeof POOL_PRICE> & { name: string };
+const toPoolPrice = decoder(POOL_PRICE);
 
 /** Pools of one instance type in one region with their latest price since `since`. */
 export async function poolsWithLatestPrice(
   db: Queryable,
   opts: { instanceType: string; region: string; since: Date; limit: number },
 ): Promise<PoolPrice[]> {
-  const r = await db.execute<{
-    id: string;
-    pool_name: string | null;
-    instance_type: string;
-    region: string;
-    az: string;
-    price: number | null;
-    price_at: string | null;
-  }>(
+  const r = await db.execute(
     `SELECT p.id, p.pool_name, p.instance_type, p.region, p.az,
        (SELECT s.price FROM spot_price_snapshots s WHERE s.pool_id = p.id AND s.bucket_start >= ? ORDER BY s.bucket_start DESC LIMIT 1) AS price,
        (SELECT MAX(s.bucket_start) FROM spot_price_snapshots s WHERE s.pool_id = p.id AND s.bucket_start >= ?) AS price_at
@@ -37,15 +33,10 @@ export async function poolsWithLatestPrice(
      ORDER BY p.az, p.id LIMIT ?`,
     [opts.since, opts.since, opts.instanceType, opts.region, opts.limit],
   );
-  return r.rows.map((p) => ({
-    id: p.id,
-    name: p.pool_name ?? `${p.instance_type} (${p.az})`,
-    instanceType: p.instance_type,
-    region: p.region,
-    az: p.az,
-    price: num(p.price),
-    priceAt: p.price_at,
-  }));
+  return r.rows.map((row) => {
+    const p = toPoolPrice(row);
+    return { ...p, name: p.name ?? `${p.instanceType} (${p.az})` };
+  });
 }
 
 /** The latest on-demand price of (region, type) since `since`, or null. */

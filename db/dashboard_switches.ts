@@ -1,56 +1,36 @@
 /** Switch history reads of one client (CONTRACT E47, M1, E50). */
 import type { Queryable } from "./client.ts";
-import { bool, num } from "./client.ts";
+import { num } from "./client.ts";
+import { bool, col, type Decoded, decoder, nnum, opt, str } from "./_rows.ts";
+
+const SWITCH_ITEM = {
+  id: str,
+  agentId: str,
+  commandId: opt,
+  oldInstanceId: opt,
+  newInstanceId: str,
+  oldMode: opt,
+  newMode: opt,
+  oldAz: opt,
+  newAz: opt,
+  oldPoolId: opt,
+  newPoolId: opt,
+  instanceType: opt,
+  onDemandPrice: nnum,
+  oldSpotPrice: nnum,
+  newSpotPrice: nnum,
+  savingsImpact: nnum,
+  triggerType: opt,
+  initiatedAt: col("initiated", str),
+  /** When the new instance came up (launched → AMI created → initiated). */
+  timestamp: col("ts", str),
+  downtimeSeconds: nnum,
+  success: bool,
+};
 
 /** One switch as the dashboards list it. */
-export interface SwitchItem {
-  id: string;
-  agentId: string;
-  commandId: string | null;
-  oldInstanceId: string | null;
-  newInstanceId: string;
-  oldMode: string | null;
-  newMode: string | null;
-  oldAz: string | null;
-  newAz: string | null;
-  oldPoolId: string | null;
-  newPoolId: string | null;
-  instanceType: string | null;
-  onDemandPrice: number | null;
-  oldSpotPrice: number | null;
-  newSpotPrice: number | null;
-  savingsImpact: number | null;
-  triggerType: string | null;
-  initiatedAt: string;
-  /** When the new instance came up (launched → AMI created → initiated). */
-  timestamp: string;
-  downtimeSeconds: number | null;
-  success: boolean;
-}
-
-interface SwitchRow {
-  id: string;
-  agent_id: string;
-  command_id: string | null;
-  old_instance_id: string | null;
-  new_instance_id: string;
-  old_mode: string | null;
-  new_mode: string | null;
-  old_az: string | null;
-  new_az: string | null;
-  old_pool_id: string | null;
-  new_pool_id: string | null;
-  instance_type: string | null;
-  on_demand_price: number | null;
-  old_spot_price: number | null;
-  new_spot_price: number | null;
-  savings_impact: number | null;
-  trigger_type: string | null;
-  initiated: string;
-  ts: string;
-  downtime_seconds: number | null;
-  success: number;
-}
+export type SwitchItem = Decoded<typeof SWITCH_ITEM>;
+const toItem = decoder(SWITCH_ITEM);
 
 const COLUMNS =
   `s.id, s.agent_id, s.command_id, s.old_instance_id, s.new_instance_id, s.old_mode, s.new_mode,
@@ -59,32 +39,6 @@ const COLUMNS =
   COALESCE(s.trigger_type, s.event_trigger) AS trigger_type, COALESCE(s.initiated_at, s.created_at) AS initiated,
   COALESCE(s.instance_launched_at, s.ami_created_at, s.initiated_at, s.created_at) AS ts,
   s.downtime_seconds, s.success`;
-
-function toItem(r: SwitchRow): SwitchItem {
-  return {
-    id: r.id,
-    agentId: r.agent_id,
-    commandId: r.command_id,
-    oldInstanceId: r.old_instance_id,
-    newInstanceId: r.new_instance_id,
-    oldMode: r.old_mode,
-    newMode: r.new_mode,
-    oldAz: r.old_az,
-    newAz: r.new_az,
-    oldPoolId: r.old_pool_id,
-    newPoolId: r.new_pool_id,
-    instanceType: r.instance_type,
-    onDemandPrice: num(r.on_demand_price),
-    oldSpotPrice: num(r.old_spot_price),
-    newSpotPrice: num(r.new_spot_price),
-    savingsImpact: num(r.savings_impact),
-    triggerType: r.trigger_type,
-    initiatedAt: r.initiated,
-    timestamp: r.ts,
-    downtimeSeconds: num(r.downtime_seconds),
-    success: bool(r.success),
-  };
-}
 
 function filter(opts: { clientId: string; instanceId?: string }): { sql: string; args: unknown[] } {
   if (!opts.instanceId) return { sql: "s.client_id = ?", args: [opts.clientId] };
@@ -100,7 +54,7 @@ export async function listSwitches(
   opts: { clientId: string; instanceId?: string; limit: number; offset: number },
 ): Promise<SwitchItem[]> {
   const f = filter(opts);
-  const r = await db.execute<SwitchRow>(
+  const r = await db.execute(
     `SELECT ${COLUMNS} FROM switches s WHERE ${f.sql} ORDER BY initiated DESC, s.id LIMIT ? OFFSET ?`,
     [...f.args, opts.limit, opts.offset],
   );

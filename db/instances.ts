@@ -1,5 +1,5 @@
 /**
- * instances: every EC2 instance an agent ran on (PK = EC2 instance id) and its state:
+ * instances: every EC2 instance an agent ran on (PK = client, EC2 instance id) and its state:
  * running_primary | running_replica | zombie | terminated (CONTRACT 5.2).
  */
 import type { Queryable } from "./client.ts";
@@ -92,15 +92,22 @@ export function isRetiredInstance(i: InstanceRecord): boolean {
   return !i.isPrimary && i.status !== "running_replica";
 }
 
-/** One instance by EC2 id (any client: the caller checks ownership). */
+/**
+ * One instance of the client by EC2 id (ids live in each client's namespace). `forUpdate` locks
+ * the row; use it only for a row known to exist (a locking read of a missing key takes a gap
+ * lock that deadlocks concurrent inserts).
+ */
 export async function findInstance(
   db: Queryable,
+  clientId: string,
   instanceId: string,
   opts: { forUpdate?: boolean } = {},
 ): Promise<InstanceRecord | null> {
   const r = await db.execute<InstanceRow>(
-    `SELECT ${COLS} FROM instances WHERE id = ?${opts.forUpdate ? " FOR UPDATE" : ""}`,
-    [instanceId],
+    `SELECT ${COLS} FROM instances WHERE client_id = ? AND id = ?${
+      opts.forUpdate ? " FOR UPDATE" : ""
+    }`,
+    [clientId, instanceId],
   );
   return r.rows[0] ? toInstance(r.rows[0]) : null;
 }
@@ -133,7 +140,7 @@ export async function upsertPrimaryInstance(
   },
 ): Promise<void> {
   await tx.execute(
-    "INSERT INTO instances (id, client_id, agent_id, instance_type, region, az, ami_id, current_mode, current_pool_id, spot_price, ondemand_price, baseline_ondemand_price, is_active, instance_status, is_primary, installed_at, last_switch_at, last_heartbeat_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 'running_primary', 1, ?, ?, ?) ON DUPLICATE KEY UPDATE client_id = VALUES(client_id), agent_id = VALUES(agent_id), instance_type = VALUES(instance_type), region = VALUES(region), az = VALUES(az), ami_id = COALESCE(VALUES(ami_id), ami_id), current_mode = VALUES(current_mode), current_pool_id = VALUES(current_pool_id), spot_price = COALESCE(VALUES(spot_price), spot_price), ondemand_price = COALESCE(VALUES(ondemand_price), ondemand_price), baseline_ondemand_price = COALESCE(baseline_ondemand_price, VALUES(baseline_ondemand_price)), is_active = 1, instance_status = 'running_primary', is_primary = 1, terminated_at = NULL, installed_at = COALESCE(installed_at, VALUES(installed_at)), last_switch_at = COALESCE(VALUES(last_switch_at), last_switch_at), last_heartbeat_at = VALUES(last_heartbeat_at)",
+    "INSERT INTO instances (id, client_id, agent_id, instance_type, region, az, ami_id, current_mode, current_pool_id, spot_price, ondemand_price, baseline_ondemand_price, is_active, instance_status, is_primary, installed_at, last_switch_at, last_heartbeat_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 'running_primary', 1, ?, ?, ?) ON DUPLICATE KEY UPDATE agent_id = VALUES(agent_id), instance_type = VALUES(instance_type), region = VALUES(region), az = VALUES(az), ami_id = COALESCE(VALUES(ami_id), ami_id), current_mode = VALUES(current_mode), current_pool_id = VALUES(current_pool_id), spot_price = COALESCE(VALUES(spot_price), spot_price), ondemand_price = COALESCE(VALUES(ondemand_price), ondemand_price), baseline_ondemand_price = COALESCE(baseline_ondemand_price, VALUES(baseline_ondemand_price)), is_active = 1, instance_status = 'running_primary', is_primary = 1, terminated_at = NULL, installed_at = COALESCE(installed_at, VALUES(installed_at)), last_switch_at = COALESCE(VALUES(last_switch_at), last_switch_at), last_heartbeat_at = VALUES(last_heartbeat_at)",
     [
       opts.instanceId,
       opts.clientId,

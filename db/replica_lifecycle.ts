@@ -207,7 +207,12 @@ export async function promoteReplica(
           "UPDATE instances SET is_primary = 0, is_active = 1, instance_status = 'running_replica' WHERE id = ? AND client_id = ?",
           [oldId, agent.clientId],
         );
-        await closeOpenSegment(tx, { instanceId: oldId, at: now, reason: "demoted" });
+        await closeOpenSegment(tx, {
+          instanceId: oldId,
+          at: now,
+          reason: "demoted",
+          clientId: agent.clientId,
+        });
         await tx.execute(
           "INSERT INTO replica_instances (id, agent_id, client_id, instance_id, replica_type, pool_id, instance_type, region, az, status, created_at, launched_at, ready_at, created_by, parent_instance_id, is_active, sync_status, state_transfer_progress) SELECT ?, ?, ?, i.id, 'manual', i.current_pool_id, i.instance_type, i.region, i.az, 'ready', ?, ?, ?, 'system', ?, 1, 'synced', 100 FROM instances i WHERE i.id = ? AND i.client_id = ?",
           [demotedReplicaId, agent.id, agent.clientId, now, now, now, newId, oldId, agent.clientId],
@@ -219,8 +224,15 @@ export async function promoteReplica(
         oldStatus = terminatedAt ? "terminated" : "zombie";
         await retireInstance(tx, { clientId: agent.clientId, instanceId: oldId, terminatedAt });
         if (terminatedAt) {
-          await endSegmentAtTermination(tx, { instanceId: oldId, terminatedAt, supersededAt: now });
-        } else await supersedeOpenSegment(tx, { instanceId: oldId, at: now });
+          await endSegmentAtTermination(tx, {
+            instanceId: oldId,
+            terminatedAt,
+            supersededAt: now,
+            clientId: agent.clientId,
+          });
+        } else {
+          await supersedeOpenSegment(tx, { instanceId: oldId, at: now, clientId: agent.clientId });
+        }
       }
     }
     await tx.execute(

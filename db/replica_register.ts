@@ -8,14 +8,15 @@ import { bool } from "./client.ts";
 
 // deno-lint-ignore no-explicit-any
 type Row = Record<string, any>;
-/** Who owns an EC2 instance id, if any instances row has it. */
+/** Which agent of the client has an EC2 instance id, if the client has that instance. */
 export async function instanceOwner(
   db: Queryable,
+  clientId: string,
   instanceId: string,
 ): Promise<{ clientId: string; agentId: string | null; isPrimary: boolean } | null> {
   const r = await db.execute<Row>(
-    "SELECT client_id, agent_id, is_primary FROM instances WHERE id = ?",
-    [instanceId],
+    "SELECT client_id, agent_id, is_primary FROM instances WHERE client_id = ? AND id = ?",
+    [clientId, instanceId],
   );
   const row = r.rows[0];
   return row

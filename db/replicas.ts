@@ -226,9 +226,16 @@ export async function onInstanceRegistered(
     now: Date;
   },
 ): Promise<{ replicaId: string } | null> {
-  const r = await tx.execute<{ id: string; ready_at: string | null }>(
-    "SELECT id, ready_at FROM replica_instances WHERE agent_id = ? AND client_id = ? AND instance_id = ? AND is_active = 1 AND status NOT IN ('promoted', 'terminated', 'failed') LIMIT 1 FOR UPDATE",
+  // Found without a lock first (a locking read that finds nothing takes a gap lock, which
+  // deadlocks concurrent registrations), then locked by primary key and checked again.
+  const seen = await tx.execute<{ id: string }>(
+    "SELECT id FROM replica_instances WHERE agent_id = ? AND client_id = ? AND instance_id = ? AND is_active = 1 AND status NOT IN ('promoted', 'terminated', 'failed') LIMIT 1",
     [opts.agentId, opts.clientId, opts.newInstanceId],
+  );
+  if (!seen.rows[0]) return null;
+  const r = await tx.execute<{ id: string; ready_at: string | null }>(
+    "SELECT id, ready_at FROM replica_instances WHERE id = ? AND is_active = 1 AND status NOT IN ('promoted', 'terminated', 'failed') FOR UPDATE",
+    [seen.rows[0].id],
   );
   const replica = r.rows[0];
   if (!replica) return null;
@@ -257,6 +264,7 @@ export async function onInstanceRegistered(
       instanceId: opts.oldInstanceId,
       terminatedAt: at,
       supersededAt: opts.now,
+      clientId: opts.clientId,
     });
   }
   await tx.execute(

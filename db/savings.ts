@@ -14,6 +14,7 @@ import type { Queryable } from "./client.ts";
 import type { SegmentRow } from "./segments.ts";
 import { computeDailyLedger, onDemandKey, utcDayBounds } from "../core/savings.ts";
 import type { LedgerInput, LedgerRow, PricePoint, Segment } from "../core/savings.ts";
+import { round } from "../core/round.ts";
 
 /** The segment columns the ledger reads, plus the heartbeat that ends an open segment. */
 type LedgerSegmentRow =
@@ -76,7 +77,7 @@ export async function loadLedgerInput(
   const cap = Math.min(opts.now.getTime(), end.getTime());
   // Sequential on purpose: `db` may be a transaction, whose statements must not overlap.
   const segs = await db.execute<LedgerSegmentRow>(
-    "SELECT s.instance_id, s.mode, s.pool_id, s.instance_type, s.region, s.started_at, s.superseded_at, s.ended_at, CASE WHEN a.instance_id = s.instance_id THEN a.last_heartbeat_at ELSE i.last_heartbeat_at END AS heartbeat_end FROM instance_segments s LEFT JOIN agents a ON a.id = s.agent_id LEFT JOIN instances i ON i.id = s.instance_id WHERE s.client_id = ? AND s.started_at < ? AND (s.ended_at IS NULL OR s.ended_at > ?) ORDER BY s.id",
+    "SELECT s.instance_id, s.mode, s.pool_id, s.instance_type, s.region, s.started_at, s.superseded_at, s.ended_at, CASE WHEN a.instance_id = s.instance_id THEN a.last_heartbeat_at ELSE i.last_heartbeat_at END AS heartbeat_end FROM instance_segments s LEFT JOIN agents a ON a.id = s.agent_id LEFT JOIN instances i ON i.client_id = s.client_id AND i.id = s.instance_id WHERE s.client_id = ? AND s.started_at < ? AND (s.ended_at IS NULL OR s.ended_at > ?) ORDER BY s.id",
     [opts.clientId, end, start],
   );
   const scalars = await db.execute<ScalarsRow>(
@@ -194,7 +195,7 @@ export async function rechainTotalsAfter(
   let total = Number(base.rows[0]?.opening ?? 0) + Number(base.rows[0]?.earlier ?? 0);
   const values: unknown[] = [];
   for (const r of later.rows) {
-    total = round4(total + Number(r.daily_savings ?? 0));
+    total = round(total + Number(r.daily_savings ?? 0), 4);
     values.push(opts.clientId, r.snapshot_date, total);
   }
   // Every row exists, so this multi-row upsert only updates total_savings.
@@ -242,9 +243,4 @@ export async function lastSettledDay(db: Queryable, job: string): Promise<string
   );
   const d = r.rows[0]?.d ?? null;
   return d && /^\d{4}-\d{2}-\d{2}$/.test(d) ? d : null;
-}
-
-function round4(v: number): number {
-  const r = Math.round(Number((Math.abs(v) * 1e4).toPrecision(15))) / 1e4;
-  return v < 0 && r !== 0 ? -r : r;
 }

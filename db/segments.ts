@@ -21,8 +21,8 @@ export interface SegmentRow {
   end_reason: string | null;
 }
 
-function scoped(args: unknown[], clientId: string | undefined): unknown[] {
-  return clientId ? [...args, clientId] : args;
+function scoped(args: unknown[], clientId: string): unknown[] {
+  return [...args, clientId];
 }
 
 /** Where and how an instance runs, as far as a segment needs it. */
@@ -36,13 +36,18 @@ export interface SegmentPlacement {
   region: string;
 }
 
-/** Opens a segment for the instance unless one is already open. True when one was opened. */
+/**
+ * Opens a segment for the instance unless one is already open: uk_segments_one_open (client,
+ * open instance id) makes a second open segment a no-op, with no locking read before the insert
+ * (a read of a missing row under FOR UPDATE or INSERT ... SELECT takes a gap lock, and concurrent
+ * registrations inserting into that gap deadlock).
+ */
 export async function openSegment(
   tx: Queryable,
   opts: SegmentPlacement & { at: Date },
-): Promise<boolean> {
-  const r = await tx.execute(
-    "INSERT INTO instance_segments (client_id, agent_id, instance_id, mode, pool_id, instance_type, region, started_at) SELECT ?, ?, ?, ?, ?, ?, ?, ? FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM instance_segments s WHERE s.instance_id = ? AND s.ended_at IS NULL)",
+): Promise<void> {
+  await tx.execute(
+    "INSERT INTO instance_segments (client_id, agent_id, instance_id, mode, pool_id, instance_type, region, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE id = id",
     [
       opts.clientId,
       opts.agentId,
@@ -52,21 +57,17 @@ export async function openSegment(
       opts.instanceType,
       opts.region,
       opts.at,
-      opts.instanceId,
     ],
   );
-  return r.rowsAffected > 0;
 }
 
 /** Closes the instance's open segment at `at` (never before it started). True when one was open. */
 export async function closeOpenSegment(
   tx: Queryable,
-  opts: { instanceId: string; at: Date; reason: string; clientId?: string },
+  opts: { instanceId: string; at: Date; reason: string; clientId: string },
 ): Promise<boolean> {
   const r = await tx.execute(
-    `UPDATE instance_segments SET ended_at = GREATEST(started_at, ?), superseded_at = IF(superseded_at IS NULL, NULL, LEAST(superseded_at, GREATEST(started_at, ?))), end_reason = ? WHERE instance_id = ? AND ended_at IS NULL${
-      opts.clientId ? " AND client_id = ?" : ""
-    }`,
+    `UPDATE instance_segments SET ended_at = GREATEST(started_at, ?), superseded_at = IF(superseded_at IS NULL, NULL, LEAST(superseded_at, GREATEST(started_at, ?))), end_reason = ? WHERE instance_id = ? AND ended_at IS NULL AND client_id = ?`,
     scoped([opts.at, opts.at, opts.reason, opts.instanceId], opts.clientId),
   );
   return r.rowsAffected > 0;
@@ -97,12 +98,10 @@ export async function moveSegment(
 /** Marks when a replacement took over the instance's open segment (kept if already set). */
 export async function supersedeOpenSegment(
   tx: Queryable,
-  opts: { instanceId: string; at: Date; clientId?: string },
+  opts: { instanceId: string; at: Date; clientId: string },
 ): Promise<void> {
   await tx.execute(
-    `UPDATE instance_segments SET superseded_at = GREATEST(started_at, ?) WHERE instance_id = ? AND ended_at IS NULL AND superseded_at IS NULL${
-      opts.clientId ? " AND client_id = ?" : ""
-    }`,
+    `UPDATE instance_segments SET superseded_at = GREATEST(started_at, ?) WHERE instance_id = ? AND ended_at IS NULL AND superseded_at IS NULL AND client_id = ?`,
     scoped([opts.at, opts.instanceId], opts.clientId),
   );
 }
@@ -113,12 +112,10 @@ export async function supersedeOpenSegment(
  */
 export async function endSegmentAtTermination(
   tx: Queryable,
-  opts: { instanceId: string; terminatedAt: Date; supersededAt: Date; clientId?: string },
+  opts: { instanceId: string; terminatedAt: Date; supersededAt: Date; clientId: string },
 ): Promise<void> {
   await tx.execute(
-    `UPDATE instance_segments SET superseded_at = LEAST(COALESCE(superseded_at, ?), GREATEST(started_at, ?)), ended_at = GREATEST(started_at, ?), end_reason = 'terminated' WHERE instance_id = ? AND (ended_at IS NULL OR ended_at > ?)${
-      opts.clientId ? " AND client_id = ?" : ""
-    } ORDER BY started_at DESC LIMIT 1`,
+    `UPDATE instance_segments SET superseded_at = LEAST(COALESCE(superseded_at, ?), GREATEST(started_at, ?)), ended_at = GREATEST(started_at, ?), end_reason = 'terminated' WHERE instance_id = ? AND (ended_at IS NULL OR ended_at > ?) AND client_id = ? ORDER BY started_at DESC LIMIT 1`,
     scoped([
       opts.supersededAt,
       opts.terminatedAt,
@@ -140,7 +137,7 @@ export async function closeStaleSupersededSegments(
 ): Promise<number> {
   const before = new Date(opts.now.getTime() - opts.timeoutSeconds * 1000);
   const r = await db.execute(
-    "UPDATE instance_segments s JOIN instances i ON i.id = s.instance_id SET s.ended_at = GREATEST(s.started_at, s.superseded_at, COALESCE(i.last_heartbeat_at, s.superseded_at)), s.end_reason = 'stale' WHERE s.ended_at IS NULL AND s.superseded_at IS NOT NULL AND s.superseded_at <= ? AND COALESCE(i.last_heartbeat_at, s.superseded_at) <= ?",
+    "UPDATE instance_segments s JOIN instances i ON i.client_id = s.client_id AND i.id = s.instance_id SET s.ended_at = GREATEST(s.started_at, s.superseded_at, COALESCE(i.last_heartbeat_at, s.superseded_at)), s.end_reason = 'stale' WHERE s.ended_at IS NULL AND s.superseded_at IS NOT NULL AND s.superseded_at <= ? AND COALESCE(i.last_heartbeat_at, s.superseded_at) <= ?",
     [before, before],
   );
   return r.rowsAffected;

@@ -10,6 +10,7 @@ import type { Logger } from "../core/log.ts";
 import type { AppDeps, ClientPrincipal } from "../services/types.ts";
 import { BadRequestError, NotFoundError } from "./_errors.ts";
 import { authenticate } from "./_middleware/auth.ts";
+import { readBody } from "./_middleware/read_body.ts";
 import type { AuthOptions } from "./_middleware/auth.ts";
 
 // The dependency types live with the flows (services/types.ts); handlers import them from here.
@@ -75,7 +76,8 @@ export function defineRoute<const R extends RouteConfig>(
   route: R,
   opts: AuthOptions = {},
 ): R & { "x-auth": AuthKind } {
-  const middleware = auth === "none" ? [] : [authenticate(auth, opts)];
+  // The body is read only after authentication, within a size limit and a deadline.
+  const middleware = auth === "none" ? [readBody()] : [authenticate(auth, opts), readBody()];
   const extra = route.middleware
     ? (Array.isArray(route.middleware) ? route.middleware : [route.middleware])
     : [];

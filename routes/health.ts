@@ -5,6 +5,7 @@ import type { AppEnv } from "./_app.ts";
 import { defineRoute } from "./_app.ts";
 import { VERSION } from "../core/version.ts";
 import { currentSchemaVersion } from "../db/migrate.ts";
+import { json } from "./_openapi.ts";
 
 const HealthOk = z.object({
   status: z.literal("healthy"),
@@ -30,11 +31,8 @@ const healthRoute = defineRoute("none", {
   tags: ["system"],
   summary: "Liveness and database readiness",
   responses: {
-    200: { description: "Healthy", content: { "application/json": { schema: HealthOk } } },
-    503: {
-      description: "Database unreachable",
-      content: { "application/json": { schema: HealthDown } },
-    },
+    200: json(HealthOk, "Healthy"),
+    503: json(HealthDown, "Database unreachable"),
   },
 });
 

@@ -1,11 +1,11 @@
 /**
  * createApp(deps): the whole HTTP surface. Middleware order: request context (id, log) -> CORS
- * -> body limit -> empty JSON bodies as {} -> routes (literal paths before parameter paths,
- * CONTRACT T-29) -> one error translator.
+ * -> declared body size -> routes (each: authentication, then the body read with a size limit
+ * and a deadline, read_body.ts; literal paths before parameter paths, CONTRACT T-29) -> one
+ * error translator.
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { cors } from "hono/cors";
-import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { Scalar } from "@scalar/hono-api-reference";
 import { DatabaseError } from "@planetscale/database";
@@ -14,7 +14,7 @@ import { createRouter } from "./_app.ts";
 import { HttpError, httpErrorFor } from "./_errors.ts";
 import { DomainError } from "../core/errors.ts";
 import { requestContext } from "./_middleware/request_log.ts";
-import { emptyJsonBody } from "./_middleware/empty_json.ts";
+import { ClientClosedError, declaredSizeLimit } from "./_middleware/read_body.ts";
 import { registerHealth } from "./health.ts";
 import { CommitUnknownError, DbUnavailableError, isDuplicateKey } from "../db/client.ts";
 import { VERSION } from "../core/version.ts";
@@ -35,14 +35,8 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
       maxAge: 600,
     }),
   );
-  app.use(
-    "/api/*",
-    bodyLimit({
-      maxSize: deps.config.MAX_BODY_BYTES,
-      onError: (c) => c.json({ error: "Request body too large", code: "payload_too_large" }, 413),
-    }),
-  );
-  app.use("/api/*", emptyJsonBody());
+  // Only the declared size here: bodies are read after authentication (read_body.ts).
+  app.use("/api/*", declaredSizeLimit());
 
   registerHealth(app);
   registerAreas(app);
@@ -69,6 +63,13 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     const log = c.get("log") ?? deps.log;
     // Refusals of db/ and services/ are domain errors; this is their one mapping to HTTP.
     const err = thrown instanceof DomainError ? httpErrorFor(thrown) : thrown;
+    if (err instanceof ClientClosedError) {
+      // Nobody reads this answer; the status tells the request log what happened.
+      log.info("client closed the connection before its body arrived", {
+        error: String(err.reason),
+      });
+      return c.body(null, 499 as 400);
+    }
     if (err instanceof HttpError) {
       for (const [k, v] of Object.entries(err.headers)) c.header(k, v);
       return c.json(

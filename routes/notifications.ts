@@ -13,7 +13,8 @@ import {
   markAllNotificationsRead,
   markNotificationRead,
 } from "../db/notifications.ts";
-import { COMMON_ERRORS, json, Timestamp } from "./client/schemas.ts";
+import { COMMON_ERRORS, json, jsonRequest } from "./_openapi.ts";
+import { Timestamp } from "./client/schemas.ts";
 
 const SCOPE =
   "Credential: a client token (its own client's notifications only; naming another `client_id` answers 404) or the admin credential (every client's, or one client's with `client_id`). The admin dashboard must now send the admin credential.";
@@ -67,14 +68,7 @@ const markAllRoute = defineRoute("client", {
   description:
     `${SCOPE} Body \`{client_id?: string | null}\`. A client token marks only its own client's, whatever it sends. The admin credential marks one client's with \`client_id\`, or every client's with null/absent (the admin dashboard's header bell lists all clients).`,
   request: {
-    body: {
-      required: true,
-      content: {
-        "application/json": {
-          schema: z.object({ client_id: z.string().max(64).nullable().optional() }),
-        },
-      },
-    },
+    body: jsonRequest(z.object({ client_id: z.string().max(64).nullable().optional() })),
   },
   responses: {
     200: json(z.object({ success: z.literal(true), updated: z.number().int() }), "Marked"),

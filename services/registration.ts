@@ -1,35 +1,39 @@
 /**
- * The registration transaction (E01): a new logical agent, a re-registration of the current
- * instance, or a new instance taking the agent over (the switch completes: its command, the
- * switches row, the old instance retired, T-06/T-09). Retired, foreign or deleted -> enabled:false.
+ * Registration (E01): a new logical agent, a re-registration of the current instance, or a new
+ * instance taking the agent over (registration_switch.ts). Retired or deleted -> enabled:false.
+ *
+ * Lock discipline (a boot storm of one client must never deadlock): the lookups run before the
+ * transaction without locks; inside it the agent row is locked first and only when it exists
+ * (by primary key), a new agent is an idempotent INSERT ... ON DUPLICATE KEY UPDATE keyed by
+ * (client, logical id), the instance an upsert keyed by (client, instance id) and the open
+ * segment an upsert keyed by uk_segments_one_open. No locking read ever looks for a row that is
+ * not there: under REPEATABLE READ such a read takes a gap lock, and concurrent inserts into
+ * the same gap then wait for each other (errno 1213) — the cause of issue 12's failures.
  */
 import type { AppDeps } from "./types.ts";
 import type { Queryable } from "../db/client.ts";
-import { isDuplicateKey, sqlErrno } from "../db/client.ts";
 import type { AgentRecord } from "../db/agents.ts";
 import {
   agentName,
   findAgentByLogicalId,
   findAgentForClient,
   findSwitchingAgentsByTarget,
+  lockAgentRow,
 } from "../db/agents.ts";
 import type { AgentRegistrationFields } from "../db/agent_writes.ts";
 import {
-  insertAgent,
+  insertAgentConfig,
+  insertAgentIfAbsent,
   recordStatusChange,
   updateAgentFromRegistration,
 } from "../db/agent_writes.ts";
-import { completeCommand, getOpenCommand } from "../db/commands.ts";
 import { insertNotification, insertSystemEvent } from "../db/events.ts";
-import {
-  findInstance,
-  isRetiredInstance,
-  retireInstance,
-  upsertPrimaryInstance,
-} from "../db/instances.ts";
+import type { InstanceRecord } from "../db/instances.ts";
+import { findInstance, isRetiredInstance, upsertPrimaryInstance } from "../db/instances.ts";
 import { findAgentOfReplicaInstance, onInstanceRegistered } from "../db/replicas.ts";
-import { moveSegment, supersedeOpenSegment } from "../db/segments.ts";
-import { recordSwitchFromRegistration } from "../db/switches.ts";
+import { moveSegment } from "../db/segments.ts";
+import { NotFound } from "../core/errors.ts";
+import { completeSwitch } from "./registration_switch.ts";
 /** The register answer (E01; routes/agent/schemas.ts RegisterResponse is its wire schema). */
 export interface Answer {
   agent_id: string;
@@ -78,7 +82,7 @@ export function registerConfig(a: AgentRecord): Answer["config"] {
   };
 }
 
-/** What the registration transaction needs. */
+/** What a registration needs. */
 export interface RegistrationCtx {
   deps: AppDeps;
   clientId: string;
@@ -91,72 +95,112 @@ function silent(agentId: string, clientId: string, message: string): Answer {
   return { agent_id: agentId, client_id: clientId, message, config: SILENT_CONFIG };
 }
 
-/**
- * E01: registers an agent in one transaction and returns its answer. Two first registrations of
- * one logical agent may race (uk_client_logical) or deadlock: the retry finds the other's row.
- */
-export async function registerAgent(
-  deps: AppDeps,
-  ctx: Omit<RegistrationCtx, "deps">,
-): Promise<Answer> {
-  const full = { ...ctx, deps };
-  try {
-    return await deps.db.transaction((tx) => registerInTx(tx, full));
-  } catch (err) {
-    if (!isDuplicateKey(err) && sqlErrno(err) !== 1213) throw err;
-    return await deps.db.transaction((tx) => registerInTx(tx, full));
+/** Thrown inside the transaction to roll it back and answer `answer` (nothing is written). */
+class SilentAnswer extends Error {
+  constructor(readonly answer: Answer) {
+    super(answer.message);
   }
 }
 
-/** Runs one registration inside `tx` and returns the answer for the agent. */
-export async function registerInTx(tx: Queryable, ctx: RegistrationCtx): Promise<Answer> {
-  const { clientId, fields } = ctx;
-  let agent = await findAgentByLogicalId(tx, {
-    clientId,
-    logicalAgentId: ctx.logical,
-    forUpdate: true,
-  });
-  const inst = await findInstance(tx, fields.instanceId, { forUpdate: true });
-  if (inst && inst.clientId !== clientId) {
-    await insertSystemEvent(tx, {
-      type: "instance_claim_refused",
-      severity: "warning",
-      clientId,
-      instanceId: fields.instanceId,
-      message:
-        `Instance ${fields.instanceId} belongs to another client; registration answered disabled`,
-      requestId: ctx.requestId,
-    });
-    return silent(
-      agent?.id ?? crypto.randomUUID(),
-      clientId,
-      "Instance belongs to another account",
-    );
+/** What the lock-free lookups before the transaction found. */
+interface Plan {
+  /** The agent to lock by primary key, if one exists. */
+  agentId: string | null;
+  /** True when that agent is continued by a new instance under another logical id (T-02). */
+  relink: boolean;
+}
+
+/**
+ * E01: registers an agent: lookups without locks, then one short transaction. The caller has
+ * checked that the client account exists and is active (routes/_middleware/auth.ts
+ * requireLiveClient); one deleted meanwhile is NotFound, never a crash.
+ */
+export async function registerAgent(
+  deps: AppDeps,
+  reg: Omit<RegistrationCtx, "deps">,
+): Promise<Answer> {
+  const ctx: RegistrationCtx = { ...reg, deps };
+  const { clientId } = ctx;
+  const seen = await findAgentByLogicalId(deps.db, { clientId, logicalAgentId: ctx.logical });
+  const inst = await findInstance(deps.db, clientId, ctx.fields.instanceId);
+  const early = quietAnswer(ctx, seen, inst);
+  if (early) return early;
+  const plan: Plan = { agentId: seen?.id ?? null, relink: false };
+  if (!seen && ctx.logical === ctx.fields.instanceId) {
+    plan.agentId = await relinkCandidate(deps.db, ctx);
+    plan.relink = plan.agentId !== null;
   }
+  try {
+    return await deps.db.transaction((tx) => registerInTx(tx, ctx, plan));
+  } catch (err) {
+    if (err instanceof SilentAnswer) return err.answer;
+    throw err;
+  }
+}
+
+/** The enabled:false answer for a retired instance or a deleted agent, else null. */
+function quietAnswer(
+  ctx: RegistrationCtx,
+  agent: AgentRecord | null,
+  inst: InstanceRecord | null,
+): Answer | null {
   const retiredOwner = inst && isRetiredInstance(inst) ? (inst.agentId ?? agent?.id) : null;
   if (retiredOwner) {
-    return silent(retiredOwner, clientId, "Instance is not primary, registration ignored");
+    return silent(retiredOwner, ctx.clientId, "Instance is not primary, registration ignored");
   }
   if (agent?.status === "deleted") {
-    return silent(agent.id, clientId, "Agent was deleted, registration ignored");
+    return silent(agent.id, ctx.clientId, "Agent was deleted, registration ignored");
   }
-  let relink = false;
-  if (!agent && ctx.logical === fields.instanceId) {
-    // The installer default (logical id = instance id): continue the agent whose delivered
-    // command this new instance fulfils, if exactly one matches (T-02).
-    const ids = await findSwitchingAgentsByTarget(tx, { clientId, ...fields });
-    // An emergency replica reported by an agent continues that agent the same way.
-    const replicaOf = ids.length === 1
-      ? ids[0]
-      : await findAgentOfReplicaInstance(tx, { clientId, instanceId: fields.instanceId });
-    if (replicaOf) {
-      agent = await findAgentForClient(tx, { clientId, agentId: replicaOf, forUpdate: true });
-      relink = agent !== null;
-    }
+  return null;
+}
+
+/**
+ * The installer default (logical id = instance id): the agent whose delivered command this new
+ * instance fulfils, if exactly one matches, or the agent whose emergency replica this is.
+ */
+async function relinkCandidate(db: Queryable, ctx: RegistrationCtx): Promise<string | null> {
+  const ids = await findSwitchingAgentsByTarget(db, { clientId: ctx.clientId, ...ctx.fields });
+  if (ids.length === 1) return ids[0];
+  return await findAgentOfReplicaInstance(db, {
+    clientId: ctx.clientId,
+    instanceId: ctx.fields.instanceId,
+  });
+}
+
+/** Runs the registration inside `tx`; the agent row is the first (and only locking) read. */
+async function registerInTx(tx: Queryable, ctx: RegistrationCtx, plan: Plan): Promise<Answer> {
+  const { clientId } = ctx;
+  let agentId = plan.agentId ? await lockAgentRow(tx, { clientId, agentId: plan.agentId }) : null;
+  const relink = plan.relink && agentId !== null;
+  let created = false;
+  if (!agentId) {
+    const id = crypto.randomUUID();
+    await insertAgentIfAbsent(tx, {
+      id,
+      clientId,
+      logicalAgentId: ctx.logical,
+      fields: ctx.fields,
+      now: ctx.deps.clock(),
+    });
+    // The row exists now (ours, or a concurrent registration's): this locks a record, no gap.
+    agentId = await lockAgentRow(tx, { clientId, logicalAgentId: ctx.logical });
+    if (!agentId) throw new NotFound("Client account not found", "client_not_found");
+    created = agentId === id;
+    if (created) await insertAgentConfig(tx, id);
   }
-  if (!agent) return await registerNew(tx, ctx);
+  // The first consistent read comes after the lock, so it sees every registration of this
+  // agent that committed before it.
+  const agent = await findAgentForClient(tx, { clientId, agentId });
+  if (!agent) throw new NotFound("Client account not found", "client_not_found");
+  const inst = await findInstance(tx, clientId, ctx.fields.instanceId);
+  const quiet = quietAnswer(ctx, agent, inst);
+  if (quiet) throw new SilentAnswer(quiet);
+  const fields = withKnownFacts(ctx.fields, created ? null : agent, inst);
+  const c = { ...ctx, fields };
+  if (created) return await registerNew(tx, c, agent.id);
+
   const switched = agent.instanceId !== null && agent.instanceId !== fields.instanceId;
-  if (switched) await completeSwitch(tx, ctx, agent);
+  if (switched) await completeSwitch(tx, c, agent);
   const status = agent.enabled ? "online" : "disabled";
   await updateAgentFromRegistration(tx, {
     agentId: agent.id,
@@ -166,7 +210,7 @@ export async function registerInTx(tx: Queryable, ctx: RegistrationCtx): Promise
     logicalAgentId: relink ? ctx.logical : undefined,
     now: ctx.deps.clock(),
   });
-  await placeInstance(tx, ctx, agent.id, switched);
+  await placeInstance(tx, c, agent.id, switched);
   await onInstanceRegistered(tx, {
     clientId,
     agentId: agent.id,
@@ -186,8 +230,40 @@ export async function registerInTx(tx: Queryable, ctx: RegistrationCtx): Promise
       requestId: ctx.requestId,
     });
   }
-  await registeredEvent(tx, ctx, agent.id, switched ? "switch" : "reregistration");
-  return await answerFor(tx, ctx, agent.id);
+  await registeredEvent(tx, c, agent.id, switched ? "switch" : "reregistration");
+  return await answerFor(tx, c, agent.id);
+}
+
+/**
+ * A registration that leaves a fact out (only `instance_id`, or "unknown") keeps what is known
+ * about the same instance: its row, or the agent's row while the agent runs on it.
+ */
+export function withKnownFacts(
+  f: AgentRegistrationFields,
+  agent: AgentRecord | null,
+  inst: InstanceRecord | null,
+): AgentRegistrationFields {
+  const a = agent && agent.instanceId === f.instanceId ? agent : null;
+  const i = inst;
+  const type = f.instanceType ?? a?.instanceType ??
+    (i && i.instanceType !== "unknown" ? i.instanceType : null);
+  const az = f.az ?? a?.az ?? (i && i.az !== "unknown" ? i.az : null);
+  const knownMode = a && a.mode !== "unknown" ? a.mode : i?.mode;
+  const mode = f.modeReported === false && knownMode ? knownMode : f.mode;
+  const region = f.regionReported === false ? (a?.region ?? i?.region ?? f.region) : f.region;
+  return {
+    ...f,
+    hostname: f.hostname ?? a?.hostname ?? null,
+    instanceType: type,
+    region,
+    az,
+    amiId: f.amiId ?? a?.amiId ?? i?.amiId ?? null,
+    privateIp: f.privateIp ?? a?.privateIp ?? null,
+    publicIp: f.publicIp ?? a?.publicIp ?? null,
+    mode,
+    poolId: mode === "spot" && type && az ? `${type}.${az}` : null,
+    agentVersion: f.agentVersion ?? a?.agentVersion ?? null,
+  };
 }
 
 async function placeInstance(
@@ -213,16 +289,7 @@ async function placeInstance(
   await moveSegment(tx, { ...placement, at: now, reason: "mode_change" });
 }
 
-async function registerNew(tx: Queryable, ctx: RegistrationCtx): Promise<Answer> {
-  const id = crypto.randomUUID();
-  const now = ctx.deps.clock();
-  await insertAgent(tx, {
-    id,
-    clientId: ctx.clientId,
-    logicalAgentId: ctx.logical,
-    fields: ctx.fields,
-    now,
-  });
+async function registerNew(tx: Queryable, ctx: RegistrationCtx, id: string): Promise<Answer> {
   await placeInstance(tx, ctx, id, false);
   await insertNotification(tx, {
     clientId: ctx.clientId,
@@ -232,77 +299,6 @@ async function registerNew(tx: Queryable, ctx: RegistrationCtx): Promise<Answer>
   });
   await registeredEvent(tx, ctx, id, "new");
   return await answerFor(tx, ctx, id);
-}
-
-/** A new instance took over the agent: close the command it fulfils and retire the old one. */
-async function completeSwitch(
-  tx: Queryable,
-  ctx: RegistrationCtx,
-  agent: AgentRecord,
-): Promise<void> {
-  const f = ctx.fields;
-  const now = ctx.deps.clock();
-  const oldId = agent.instanceId!;
-  const cmd = await getOpenCommand(tx, agent.id, { forUpdate: true });
-  const fulfils = cmd !== null && cmd.status === "delivered" && cmd.targetMode === f.mode &&
-    (f.mode !== "spot" || cmd.targetPoolId === f.poolId);
-  if (fulfils) {
-    await completeCommand(tx, {
-      commandId: cmd.id,
-      agentId: agent.id,
-      success: true,
-      message: `Completed: instance ${f.instanceId} registered in ${f.mode}${
-        f.poolId ? ` pool ${f.poolId}` : ""
-      }`,
-      source: "registration",
-      now,
-    });
-  }
-  const created = await recordSwitchFromRegistration(tx, {
-    clientId: ctx.clientId,
-    agentId: agent.id,
-    commandId: fulfils ? cmd.id : null,
-    old: {
-      instanceId: oldId,
-      instanceType: agent.instanceType,
-      region: agent.region,
-      az: agent.az,
-      mode: agent.mode,
-      poolId: agent.poolId,
-      amiId: agent.amiId,
-    },
-    new: { ...f, instanceId: f.instanceId },
-    initiatedAt: fulfils && cmd.deliveredAt ? new Date(cmd.deliveredAt) : now,
-    triggerType: fulfils ? cmd.triggerType ?? (cmd.priority >= 50 ? "manual" : "model") : null,
-    readyAt: now,
-  });
-  await retireInstance(tx, {
-    clientId: ctx.clientId,
-    instanceId: oldId,
-    terminatedAt: null,
-    lastHeartbeatAt: agent.lastHeartbeatAt ? new Date(agent.lastHeartbeatAt) : null,
-  });
-  await supersedeOpenSegment(tx, { instanceId: oldId, at: now, clientId: ctx.clientId });
-  const where = f.poolId ? `${f.mode} in ${f.poolId}` : f.mode;
-  await insertSystemEvent(tx, {
-    type: "switch_detected",
-    clientId: ctx.clientId,
-    agentId: agent.id,
-    instanceId: f.instanceId,
-    message: `Instance ${f.instanceId} took over from ${oldId} (${where})`,
-    metadata: { old_instance_id: oldId, command_id: fulfils ? cmd.id : null },
-    requestId: ctx.requestId,
-  });
-  if (created) {
-    // One notification per switch: the registration usually comes first; a switch report that
-    // arrives later enriches the same row without notifying again.
-    await insertNotification(tx, {
-      clientId: ctx.clientId,
-      agentId: agent.id,
-      type: "switch",
-      message: `Instance switched: ${f.instanceId} - now ${where}`,
-    });
-  }
 }
 
 async function registeredEvent(tx: Queryable, ctx: RegistrationCtx, agentId: string, kind: string) {
@@ -319,7 +315,7 @@ async function registeredEvent(tx: Queryable, ctx: RegistrationCtx, agentId: str
 
 async function answerFor(tx: Queryable, ctx: RegistrationCtx, agentId: string): Promise<Answer> {
   const agent = await findAgentForClient(tx, { clientId: ctx.clientId, agentId });
-  if (!agent) throw new Error(`agent ${agentId} vanished during registration`);
+  if (!agent) throw new NotFound("Client account not found", "client_not_found");
   return {
     agent_id: agent.id,
     client_id: ctx.clientId,

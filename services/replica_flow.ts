@@ -88,10 +88,8 @@ export async function registerReplica(
         created: false,
       };
     }
-    const owner = await instanceOwner(tx, instanceId);
-    if (
-      owner && (owner.clientId !== agent.clientId || (owner.agentId && owner.agentId !== agent.id))
-    ) {
+    const owner = await instanceOwner(tx, agent.clientId, instanceId);
+    if (owner?.agentId && owner.agentId !== agent.id) {
       throw new Conflict("This instance belongs to another agent", "instance_taken");
     }
     const manual = !b.replicaType || b.replicaType === "manual";

@@ -3,13 +3,13 @@
  * registration may have written, closes the agent's in-flight command and moves the instance
  * records; a retry changes nothing.
  */
-import { Conflict, NotFound } from "../core/errors.ts";
+import { NotFound } from "../core/errors.ts";
 import type { Queryable } from "../db/client.ts";
 import { findAgentForClient } from "../db/agents.ts";
 import { moveAgentToInstance } from "../db/agent_writes.ts";
 import { completeCommand, findCommandForAgent, getOpenCommand } from "../db/commands.ts";
 import { insertNotification, insertSystemEvent } from "../db/events.ts";
-import { findInstance, retireInstance, upsertPrimaryInstance } from "../db/instances.ts";
+import { retireInstance, upsertPrimaryInstance } from "../db/instances.ts";
 import { endSegmentAtTermination, moveSegment, supersedeOpenSegment } from "../db/segments.ts";
 import type { SwitchReportData } from "../db/switches.ts";
 import { applySwitchReport } from "../db/switches.ts";
@@ -23,7 +23,7 @@ export interface SwitchReportInput {
   requestId: string;
 }
 
-/** Records a normalised switch report in one transaction (NotFound, Conflict when refused). */
+/** Records a normalised switch report in one transaction (NotFound when refused). */
 export async function recordSwitchReport(deps: AppDeps, input: SwitchReportInput): Promise<void> {
   await deps.db.transaction((tx) => applyReport(tx, { ...input, deps }));
 }
@@ -44,10 +44,6 @@ async function applyReport(
   if (!agent) throw new NotFound("Agent not found", "agent_not_found");
   if (agent.status === "deleted") return; // T-15: nothing is resurrected
   const newId = r.new.instanceId;
-  const existing = await findInstance(tx, newId);
-  if (existing && existing.clientId !== clientId) {
-    throw new Conflict("The new instance belongs to another account", "instance_conflict");
-  }
   const oldId = r.old.instanceId ?? (agent.instanceId !== newId ? agent.instanceId : null);
   // The real agent sends no command_id: its in-flight command is the one this switch ran.
   const named = r.commandId

@@ -249,7 +249,7 @@ Deno.test("admin: system health reports jobs, agents, commands; a failed job deg
   assert.equal(ok.body.database, "Connected");
   assert.equal(ok.body.databaseStatus.reachable, true);
   assert.equal(typeof ok.body.databaseStatus.latencyMs, "number");
-  assert.equal(ok.body.databaseStatus.schemaVersion, "001_predecessor_upgrade");
+  assert.equal(ok.body.databaseStatus.schemaVersion, "002_instance_namespace");
   assert.deepEqual(ok.body.decisionEngineStatus, {
     loaded: true,
     type: "builtin",

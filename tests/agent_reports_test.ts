@@ -784,7 +784,7 @@ Deno.test("legacy termination-report (E22): success terminates instance and repl
   );
 });
 
-Deno.test("legacy register-instance (E23): 400 lists missing fields; a new primary retires the old one; foreign ids refused", async () => {
+Deno.test("legacy register-instance (E23): 400 lists missing fields; a new primary retires the old one; ids are per client", async () => {
   const t = await testContext("legacy_register_instance");
   const s = await seedAgent(t);
   const other = await seedAgent(t);
@@ -879,11 +879,18 @@ Deno.test("legacy register-instance (E23): 400 lists missing fields; a new prima
   assert.deepEqual(rep, [{ instance_status: "running_replica", is_primary: 0 }]);
 
   const stolen = await send(t, s.token, "POST", path, { ...body, instance_id: other.instanceId });
-  assert.equal(stolen.status, 409);
-  const o = await rows(t.db, "SELECT client_id, agent_id FROM instances WHERE id = ?", [
-    other.instanceId,
+  // The same EC2 id in another client's namespace: this client gets its own row, the other
+  // client's row is untouched and nothing tells this client that the id exists elsewhere.
+  assert.equal(stolen.status, 200);
+  const o = await rows(
+    t.db,
+    "SELECT client_id, agent_id FROM instances WHERE id = ? ORDER BY client_id = ?",
+    [other.instanceId, other.clientId],
+  );
+  assert.deepEqual(o, [
+    { client_id: s.clientId, agent_id: s.agentId },
+    { client_id: other.clientId, agent_id: other.agentId },
   ]);
-  assert.deepEqual(o, [{ client_id: other.clientId, agent_id: other.agentId }]);
   assert.equal((await send(t, other.token, "POST", path, body)).status, 404);
 });
 

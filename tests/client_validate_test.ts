@@ -9,12 +9,17 @@ import { testContext, testKeySpec } from "./_support.ts";
 import type { TestContext } from "./_support.ts";
 import { assertNoSecretLeak, insertRow } from "./_tenant_fixtures.ts";
 
+/** The server runs behind one reverse proxy. */
+const BEHIND_PROXY = { TRUSTED_PROXIES: "1" };
+
 async function validate(
   t: TestContext,
   authorization?: string,
   from = "198.51.100.7",
 ): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
-  const headers: Record<string, string> = { "X-Forwarded-For": `${from}, 10.0.0.1` };
+  // As one trusted reverse proxy (TRUSTED_PROXIES=1) sends it: the caller's own value, then the
+  // peer address the proxy appended.
+  const headers: Record<string, string> = { "X-Forwarded-For": `10.9.9.9, ${from}` };
   if (authorization !== undefined) headers.Authorization = authorization;
   const res = await t.request("GET", "/api/client/validate", { headers });
   return { status: res.status, body: await res.json(), headers: res.headers };
@@ -30,7 +35,7 @@ async function createViaApi(t: TestContext, name: string, email?: string) {
 }
 
 Deno.test("validate: a valid token answers 200 with client_id, name and email", async () => {
-  const t = await testContext("validate_ok");
+  const t = await testContext("validate_ok", { env: BEHIND_PROXY });
   const c = await createViaApi(t, "Valid Co", "ops@valid.test");
   const r = await validate(t, `Bearer ${c.token}`);
   assert.equal(r.status, 200);
@@ -56,7 +61,7 @@ Deno.test("validate: a valid token answers 200 with client_id, name and email", 
 });
 
 Deno.test("validate: missing, bare, empty, malformed, unknown and forged tokens are 401", async () => {
-  const t = await testContext("validate_401");
+  const t = await testContext("validate_401", { env: BEHIND_PROXY });
   const c = await createViaApi(t, "Some Co");
   // Right claims, right kid, wrong secret.
   const [evil] = parseSigningKeys(testKeySpec(t.deps.services.keys.signing.kid));
@@ -91,7 +96,9 @@ Deno.test("validate: missing, bare, empty, malformed, unknown and forged tokens 
 });
 
 Deno.test("validate: an expired token (CLIENT_TOKEN_TTL) says expired", async () => {
-  const t = await testContext("validate_expired", { env: { CLIENT_TOKEN_TTL: "3600" } });
+  const t = await testContext("validate_expired", {
+    env: { ...BEHIND_PROXY, CLIENT_TOKEN_TTL: "3600" },
+  });
   const c = await createViaApi(t, "Short Lived");
   assert.equal((await validate(t, `Bearer ${c.token}`)).status, 200);
   t.clock.advance(3600_000 + 31_000 + t.config.AUTH_CACHE_TTL * 1000);
@@ -103,7 +110,7 @@ Deno.test("validate: an expired token (CLIENT_TOKEN_TTL) says expired", async ()
 });
 
 Deno.test("validate: a regenerated (revoked) token is 401 at once; an inactive client is 403", async () => {
-  const t = await testContext("validate_revoked");
+  const t = await testContext("validate_revoked", { env: BEHIND_PROXY });
   const c = await createViaApi(t, "Rotating");
   assert.equal((await validate(t, `Bearer ${c.token}`)).status, 200); // now cached
   const res = await t.request("POST", `/api/admin/clients/${c.id}/regenerate-token`, {
@@ -128,7 +135,7 @@ Deno.test("validate: a regenerated (revoked) token is 401 at once; an inactive c
 });
 
 Deno.test("validate: a legacy opaque token is valid by its hash", async () => {
-  const t = await testContext("validate_legacy");
+  const t = await testContext("validate_legacy", { env: BEHIND_PROXY });
   const legacy = "token-LegacyLegacyLegacyLegacyLegacy12";
   const id = crypto.randomUUID();
   await insertRow(t.db, "clients", {
@@ -144,7 +151,9 @@ Deno.test("validate: a legacy opaque token is valid by its hash", async () => {
 });
 
 Deno.test("validate: failures are rate-limited per source address (429 + Retry-After)", async () => {
-  const t = await testContext("validate_limit", { env: { VALIDATE_RATE_LIMIT: "3" } });
+  const t = await testContext("validate_limit", {
+    env: { ...BEHIND_PROXY, VALIDATE_RATE_LIMIT: "3" },
+  });
   const c = await createViaApi(t, "Limited");
   for (let i = 0; i < 3; i++) {
     assert.equal((await validate(t, "Bearer wrong-token-guess-" + i, "203.0.113.9")).status, 401);

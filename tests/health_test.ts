@@ -11,7 +11,7 @@ Deno.test("health: 200 with the database up, with latency and schema version", a
   const body = await res.json();
   assert.equal(body.status, "healthy");
   assert.equal(body.database, "connected");
-  assert.equal(body.schema_version, "001_predecessor_upgrade");
+  assert.equal(body.schema_version, "002_instance_namespace");
   assert.equal(typeof body.database_latency_ms, "number");
   assert.ok(t.logs.some((l) => JSON.parse(l).msg === "request"));
 });

@@ -33,7 +33,7 @@ Deno.test("migrate: a second run changes nothing", async () => {
   assert.deepEqual(again.addedColumns, []);
   assert.deepEqual(again.addedIndexes, []);
   assert.equal(await schemaSnapshot(db), before);
-  assert.equal(again.schemaVersion, "001_predecessor_upgrade");
+  assert.equal(again.schemaVersion, "002_instance_namespace");
 });
 
 Deno.test("migrate: a predecessor database is upgraded in place with every row kept", async () => {

@@ -4,6 +4,7 @@
  */
 import type { Db } from "../client.ts";
 import { predecessorUpgrade } from "./001_predecessor_upgrade.ts";
+import { instanceNamespace } from "./002_instance_namespace.ts";
 
 /** One migration: `before` runs ahead of the schema reconciliation, `after` behind it. */
 export interface Migration {
@@ -14,4 +15,4 @@ export interface Migration {
 }
 
 /** Every migration in the order it must run; the last version is the schema version. */
-export const MIGRATIONS: Migration[] = [predecessorUpgrade];
+export const MIGRATIONS: Migration[] = [predecessorUpgrade, instanceNamespace];

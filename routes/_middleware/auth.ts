@@ -16,10 +16,13 @@ import {
   TokenError,
   verifyToken,
 } from "../../core/tokens.ts";
+import { clientAddress, parseTrustedProxies } from "../../core/client_address.ts";
+import type { TrustedProxies } from "../../core/client_address.ts";
 import { findClientById, findClientByTokenHash } from "../../db/clients.ts";
 import type { ClientRecord } from "../../db/clients.ts";
 import { insertSystemEvent } from "../../db/events.ts";
-import { ForbiddenError, UnauthorizedError } from "../_errors.ts";
+import { ForbiddenError, HttpError, UnauthorizedError } from "../_errors.ts";
+import { readBodyText } from "./read_body.ts";
 
 /** Why a token was refused; `status` 401 or 403, `code` stable, `message` human. */
 export class AuthFailure extends Error {
@@ -46,7 +49,9 @@ export function authenticate(kind: AuthKind, opts: AuthOptions = {}): Middleware
   return async (c, next) => {
     const deps = c.get("deps");
     let token = extractBearer(c.req.header("authorization"));
-    if (!token && opts.bodyToken) token = await bodyToken(() => c.req.json());
+    if (!token && opts.bodyToken) {
+      token = await bodyToken(async () => JSON.parse(await readBodyText(c)));
+    }
     if (!token) {
       const what = kind === "admin" ? "admin credential" : "client token";
       throw new UnauthorizedError(`Missing ${what}`, "missing_token");
@@ -80,15 +85,17 @@ export function authenticate(kind: AuthKind, opts: AuthOptions = {}): Middleware
 }
 
 async function bodyToken(read: () => Promise<unknown>): Promise<string | null> {
+  let body: unknown;
   try {
-    const body = await read();
-    const t = body && typeof body === "object"
-      ? (body as Record<string, unknown>).client_token
-      : null;
-    return typeof t === "string" ? extractBearer(t) : null;
-  } catch {
-    return null;
+    body = await read();
+  } catch (err) {
+    if (err instanceof HttpError) throw err; // too large, too slow, or the client is gone
+    return null; // not JSON: the route's validation answers it
   }
+  const t = body && typeof body === "object"
+    ? (body as Record<string, unknown>).client_token
+    : null;
+  return typeof t === "string" ? extractBearer(t) : null;
 }
 
 /**
@@ -166,19 +173,41 @@ function tokenHash(token: string): string {
 }
 
 /**
- * The caller's address: the first X-Forwarded-For entry (set by the reverse proxy), else the
- * connection's remote address, else "unknown" (in-process requests in tests have neither).
+ * Checks in the database that the principal's client still exists and is active (a cached token
+ * may outlive a delete or deactivation done on another instance for up to AUTH_CACHE_TTL).
+ * Throws 401 `token_revoked` / 403 `client_inactive` and drops the client's cached tokens here.
+ * Registration uses it: a revoked agent must stop at once, and it is not a hot path.
+ */
+export async function requireLiveClient(c: AppContext, clientId: string): Promise<void> {
+  const deps = c.get("deps");
+  const client = await findClientById(deps.db, clientId);
+  if (client && client.isActive && client.status === "active") return;
+  deps.services.authCache.deleteWhere((p) => p.clientId === clientId);
+  if (!client) throw new UnauthorizedError("Client token was revoked", "token_revoked");
+  throw new ForbiddenError("Client account is not active", "client_inactive");
+}
+
+const trustedCache = new Map<string, TrustedProxies>();
+
+/**
+ * The caller's address for rate limits and logs: the socket's peer, or with TRUSTED_PROXIES the
+ * address our own proxies recorded in X-Forwarded-For (core/client_address.ts). "unknown" when
+ * there is no connection (in-process requests in tests).
  */
 export function sourceAddress(c: AppContext): string {
-  const forwarded = c.req.header("x-forwarded-for")?.split(",")[0]?.trim();
-  if (forwarded) return forwarded.slice(0, 64);
+  const setting = c.get("deps").config.TRUSTED_PROXIES;
+  let trusted = trustedCache.get(setting);
+  if (!trusted) {
+    trusted = parseTrustedProxies(setting);
+    trustedCache.set(setting, trusted);
+  }
+  let socket: string | null = null;
   try {
-    const address = getConnInfo(c).remote.address;
-    if (address) return address;
+    socket = getConnInfo(c).remote.address ?? null;
   } catch {
     // No connection info (app.request in tests, or a non-Deno adapter).
   }
-  return "unknown";
+  return clientAddress(trusted, socket, c.req.header("x-forwarded-for"));
 }
 
 // One auth_failed event per minute per code and route is enough to see an attack without letting

@@ -1,11 +1,12 @@
 /**
  * Request id and one JSON log line per request (request id, method, path, route, status,
- * duration, principal). The id is taken from a sane incoming X-Request-Id or generated, and
+ * duration, client address from trusted hops, principal). The id is taken from a sane incoming X-Request-Id or generated, and
  * echoed back so an operator can follow one request across the logs.
  */
 import type { MiddlewareHandler } from "hono";
 import { routePath } from "hono/route";
 import type { AppDeps, AppEnv } from "../_app.ts";
+import { sourceAddress } from "./auth.ts";
 
 const SANE_ID = /^[\w\-=.:]{1,128}$/;
 
@@ -32,6 +33,7 @@ export function requestContext(deps: AppDeps): MiddlewareHandler<AppEnv> {
           route: safeRoute(c),
           status,
           durationMs: Math.round((performance.now() - started) * 100) / 100,
+          ip: sourceAddress(c),
         });
       }
     }

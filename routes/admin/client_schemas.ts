@@ -6,7 +6,6 @@ import { z } from "@hono/zod-openapi";
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 // The shared error and success bodies (routes/_schemas.ts).
-export { ErrorBody } from "../_schemas.ts";
 
 /** Path parameter `client_id`. */
 export const ClientIdParam = z.object({
@@ -108,11 +107,3 @@ export const ValidateFail = z.object({
   error: z.string(),
   code: z.string(),
 }).openapi("ValidateFail");
-
-/** Shorthand for a JSON response entry of `responses`. */
-export function jsonBody<T extends z.ZodType>(
-  description: string,
-  schema: T,
-): { description: string; content: { "application/json": { schema: T } } } {
-  return { description, content: { "application/json": { schema } } };
-}

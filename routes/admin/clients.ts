@@ -14,6 +14,9 @@ import {
   listClientSummaries,
 } from "../../db/clients.ts";
 import type { ClientSummary } from "../../db/clients.ts";
+import { errorResponse, json, jsonRequest } from "../_openapi.ts";
+import { unsettledSavings } from "../client/_savings.ts";
+import { money } from "../client/_display.ts";
 import { sourceAddress } from "../_middleware/auth.ts";
 import type { Actor } from "../../services/client_accounts.ts";
 import {
@@ -29,20 +32,18 @@ import {
   CreateClientBody,
   CreateClientResponse,
   DeleteClientResponse,
-  ErrorBody,
   GrowthPoint,
   GrowthQuery,
-  jsonBody,
   ListClientsQuery,
   RegenerateTokenResponse,
 } from "./client_schemas.ts";
 
 const TAGS = ["admin: clients"];
 const AUTH_ERRORS = {
-  401: jsonBody("Missing or invalid admin credential", ErrorBody),
-  403: jsonBody("A client token cannot use admin routes", ErrorBody),
+  401: errorResponse("Missing or invalid admin credential"),
+  403: errorResponse("A client token cannot use admin routes"),
 };
-const NOT_FOUND = { 404: jsonBody("Unknown client", ErrorBody) };
+const NOT_FOUND = { 404: errorResponse("Unknown client") };
 
 const createRoute = defineRoute("admin", {
   method: "post",
@@ -50,12 +51,12 @@ const createRoute = defineRoute("admin", {
   tags: TAGS,
   summary: "Create a client; the answer holds its token (shown only here)",
   request: {
-    body: { required: true, content: { "application/json": { schema: CreateClientBody } } },
+    body: jsonRequest(CreateClientBody),
   },
   responses: {
-    200: jsonBody("Created", CreateClientResponse),
-    400: jsonBody("Invalid body", ErrorBody),
-    409: jsonBody("Name or e-mail already used (case-insensitive)", ErrorBody),
+    200: json(CreateClientResponse, "Created"),
+    400: errorResponse("Invalid body"),
+    409: errorResponse("Name or e-mail already used (case-insensitive)"),
     ...AUTH_ERRORS,
   },
 });
@@ -67,8 +68,8 @@ const listRoute = defineRoute("admin", {
   summary: "Clients newest first with agent and instance counters (bare array)",
   request: { query: ListClientsQuery },
   responses: {
-    200: jsonBody("Clients", ClientListItem.array()),
-    400: jsonBody("Invalid query", ErrorBody),
+    200: json(ClientListItem.array(), "Clients"),
+    400: errorResponse("Invalid query"),
     ...AUTH_ERRORS,
   },
 });
@@ -80,8 +81,8 @@ const growthRoute = defineRoute("admin", {
   summary: "Clients per day over the last `days` days (from clients.created_at)",
   request: { query: GrowthQuery },
   responses: {
-    200: jsonBody("One point per UTC day, oldest first", GrowthPoint.array()),
-    400: jsonBody("Invalid query", ErrorBody),
+    200: json(GrowthPoint.array(), "One point per UTC day, oldest first"),
+    400: errorResponse("Invalid query"),
     ...AUTH_ERRORS,
   },
 });
@@ -92,7 +93,7 @@ const getRoute = defineRoute("admin", {
   tags: TAGS,
   summary: "One client with counters and token metadata (never the token)",
   request: { params: ClientIdParam },
-  responses: { 200: jsonBody("Client", ClientDetail), ...NOT_FOUND, ...AUTH_ERRORS },
+  responses: { 200: json(ClientDetail, "Client"), ...NOT_FOUND, ...AUTH_ERRORS },
 });
 
 const deleteRoute = defineRoute("admin", {
@@ -101,7 +102,7 @@ const deleteRoute = defineRoute("admin", {
   tags: TAGS,
   summary: "Delete a client, its agents and every row that belongs to them (one transaction)",
   request: { params: ClientIdParam },
-  responses: { 200: jsonBody("Deleted", DeleteClientResponse), ...NOT_FOUND, ...AUTH_ERRORS },
+  responses: { 200: json(DeleteClientResponse, "Deleted"), ...NOT_FOUND, ...AUTH_ERRORS },
 });
 
 const regenerateRoute = defineRoute("admin", {
@@ -112,7 +113,7 @@ const regenerateRoute = defineRoute("admin", {
   description:
     "Bumps the client's token version and drops a legacy token hash. This instance forgets the old token immediately; other instances within AUTH_CACHE_TTL seconds.",
   request: { params: ClientIdParam },
-  responses: { 200: jsonBody("New token", RegenerateTokenResponse), ...NOT_FOUND, ...AUTH_ERRORS },
+  responses: { 200: json(RegenerateTokenResponse, "New token"), ...NOT_FOUND, ...AUTH_ERRORS },
 });
 
 const tokenRoute = defineRoute("admin", {
@@ -124,7 +125,7 @@ const tokenRoute = defineRoute("admin", {
     "The predecessor returned the stored token in clear. Tokens are now shown once, on create and on regenerate; this route always answers 410 `token_not_retrievable` (404 for an unknown client). Use POST /api/admin/clients/{client_id}/regenerate-token to issue a new one.",
   request: { params: ClientIdParam },
   responses: {
-    410: jsonBody("The token cannot be retrieved", ErrorBody),
+    410: errorResponse("The token cannot be retrieved"),
     ...NOT_FOUND,
     ...AUTH_ERRORS,
   },
@@ -141,7 +142,7 @@ function actorOf(c: AppContext): Actor {
   };
 }
 
-function listItem(s: ClientSummary) {
+function listItem(s: ClientSummary, unsettled: Map<string, number>) {
   return {
     id: s.id,
     name: s.name,
@@ -150,7 +151,7 @@ function listItem(s: ClientSummary) {
     agentsOnline: s.agentsOnline,
     agentsTotal: s.agentsTotal,
     instances: s.instances,
-    totalSavings: s.totalSavings,
+    totalSavings: money(s.totalSavings + (unsettled.get(s.id) ?? 0)),
     lastSync: s.lastSync,
     createdAt: s.createdAt,
   };
@@ -175,8 +176,10 @@ export function registerAdminClientRoutes(app: OpenAPIHono<AppEnv>): void {
 
   app.openapi(listRoute, async (c) => {
     const page = c.req.valid("query");
-    const rows = await listClientSummaries(c.get("deps").db, page);
-    return c.json(rows.map(listItem), 200);
+    const { db, clock } = c.get("deps");
+    const rows = await listClientSummaries(db, page);
+    const live = await unsettledSavings(db, { now: clock(), clientIds: rows.map((r) => r.id) });
+    return c.json(rows.map((r) => listItem(r, live)), 200);
   });
 
   app.openapi(growthRoute, async (c) => {
@@ -192,10 +195,12 @@ export function registerAdminClientRoutes(app: OpenAPIHono<AppEnv>): void {
 
   app.openapi(getRoute, async (c) => {
     const { client_id } = c.req.valid("param");
-    const s = await findClientSummary(c.get("deps").db, client_id);
+    const { db, clock } = c.get("deps");
+    const s = await findClientSummary(db, client_id);
     if (!s) throw new NotFoundError("Client not found", "client_not_found");
+    const live = await unsettledSavings(db, { now: clock(), clientIds: [s.id] });
     return c.json({
-      ...listItem(s),
+      ...listItem(s, live),
       tokenVersion: s.tokenVersion,
       tokenFingerprint: s.tokenFingerprint,
       tokenRotatedAt: s.tokenRotatedAt,

@@ -6,7 +6,9 @@ import { defineRoute } from "../_app.ts";
 import { csvHeaders, toCsv } from "../_csv.ts";
 import { LIMITS, pageQuery } from "../_pagination.ts";
 import { activeClientStats } from "../../db/admin.ts";
-import { COMMON_ERRORS } from "../client/schemas.ts";
+import { COMMON_ERRORS, csv } from "../_openapi.ts";
+import { unsettledSavings } from "../client/_savings.ts";
+import { money } from "../client/_display.ts";
 import { ADMIN_AUTH } from "./schemas.ts";
 
 /** Header row of the global-stats export. */
@@ -26,13 +28,10 @@ const route = defineRoute("admin", {
   tags: ["admin", "exports"],
   summary: "Active clients as CSV (global_stats_<date>.csv)",
   description:
-    `${ADMIN_AUTH} One row per active client, oldest first: savings (opening balance + settled ledger), active instances, enabled agents — each aggregated per table. RFC 4180 quoting; text cells starting with = + - @ TAB or CR get a leading single quote (formula injection). \`window.open\` cannot send the Authorization header: fetch with it and save the response.`,
+    `${ADMIN_AUTH} One row per active client, oldest first: savings (opening balance + settled ledger + unsettled days, as the client view shows them), active instances, enabled agents — each aggregated per table. RFC 4180 quoting; text cells starting with = + - @ TAB or CR get a leading single quote (formula injection). \`window.open\` cannot send the Authorization header: fetch with it and save the response.`,
   request: { query: z.object(pageQuery(LIMITS.export)) },
   responses: {
-    200: {
-      description: "CSV attachment",
-      content: { "text/csv": { schema: z.string().describe("CSV text with a header row") } },
-    },
+    200: csv("CSV attachment"),
     ...COMMON_ERRORS,
   },
 });
@@ -42,13 +41,14 @@ export function registerAdminExportRoute(app: OpenAPIHono<AppEnv>): void {
   app.openapi(route, async (c) => {
     const { db, clock } = c.get("deps");
     const rows = await activeClientStats(db, c.req.valid("query"));
+    const live = await unsettledSavings(db, { now: clock(), clientIds: rows.map((r) => r.id) });
     const csv = toCsv(
       GLOBAL_STATS_CSV_HEADER,
       rows.map((r) => [
         r.id,
         r.name,
         r.email,
-        r.totalSavings,
+        money(r.totalSavings + (live.get(r.id) ?? 0)),
         r.activeInstances,
         r.enabledAgents,
         r.createdAt,

@@ -6,7 +6,7 @@ import { defineRoute } from "../_app.ts";
 import { LIMITS, pageQuery } from "../_pagination.ts";
 import { agentHealthCounts, agentHealthPage, poolStatistics } from "../../db/admin_health.ts";
 import type { AgentHealthRow, HealthThresholds } from "../../db/admin_health.ts";
-import { COMMON_ERRORS, json } from "../client/schemas.ts";
+import { COMMON_ERRORS, json } from "../_openapi.ts";
 import { ADMIN_AUTH, HealthSummaryResponse, PoolStatsResponse } from "./schemas.ts";
 
 /** Agent v4.0.0 heartbeats every 30 s; three missed beats make a heartbeat "late". */

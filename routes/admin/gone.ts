@@ -8,7 +8,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../_app.ts";
 import { defineRoute } from "../_app.ts";
-import { COMMON_ERRORS, errorResponses } from "../client/schemas.ts";
+import { COMMON_ERRORS, errorResponses } from "../_openapi.ts";
 import { ADMIN_AUTH } from "./schemas.ts";
 
 /** The message every removed upload route answers. */

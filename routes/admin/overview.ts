@@ -6,7 +6,9 @@ import { defineRoute } from "../_app.ts";
 import { LIMITS, pageQuery } from "../_pagination.ts";
 import { adminAgents, adminInstances, adminStats, recentActivity } from "../../db/admin.ts";
 import { heartbeatCutoff } from "../../db/dashboard.ts";
-import { COMMON_ERRORS, json } from "../client/schemas.ts";
+import { COMMON_ERRORS, json } from "../_openapi.ts";
+import { unsettledSavings } from "../client/_savings.ts";
+import { money } from "../client/_display.ts";
 import {
   ActivityItem,
   ADMIN_AUTH,
@@ -21,7 +23,7 @@ const statsRoute = defineRoute("admin", {
   tags: ["admin"],
   summary: "Global counters",
   description:
-    `${ADMIN_AUTH} One statement with one subquery per table, so no total is multiplied by a join (B-17). agentsOnline counts heartbeats within AGENT_HEARTBEAT_TIMEOUT. totalSavings is the settled ledger (the daily job) plus the clients' opening balances.`,
+    `${ADMIN_AUTH} One statement with one subquery per table, so no total is multiplied by a join (B-17). agentsOnline counts heartbeats within AGENT_HEARTBEAT_TIMEOUT. totalSavings is what the client views add up to: the opening balances, every settled ledger day, and each client's unsettled days (yesterday until the daily job stores it, and today so far) computed the same way.`,
   responses: { 200: json(StatsResponse, "Counters"), ...COMMON_ERRORS },
 });
 
@@ -74,9 +76,12 @@ const SWITCH_EVENTS = new Set(["switch_completed", "switch_detected", "manual_sw
 export function registerAdminOverviewRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(statsRoute, async (c) => {
     const { db, clock, config } = c.get("deps");
-    const s = await adminStats(db, heartbeatCutoff(clock(), config.AGENT_HEARTBEAT_TIMEOUT));
+    const now = clock();
+    const s = await adminStats(db, heartbeatCutoff(now, config.AGENT_HEARTBEAT_TIMEOUT));
+    const live = await unsettledSavings(db, { now, clientIds: null });
     return c.json({
       ...s,
+      totalSavings: money(s.totalSavings + [...live.values()].reduce((a, b) => a + b, 0)),
       modelSwitches: s.totalSwitches - s.manualSwitches,
       backendHealth: "Healthy",
       decisionEngineLoaded: true,

@@ -16,7 +16,7 @@ export const StatsResponse = z.object({
   agentsTotal: z.number().int(),
   poolsCovered: z.number().int(),
   totalSavings: z.number().describe(
-    "Σ opening balances + Σ settled ledger days (never join-inflated, B-17)",
+    "Σ opening balances + Σ settled ledger days + Σ unsettled days (yesterday until settled, today so far): the sum of the client views (never join-inflated, B-17)",
   ),
   totalSwitches: z.number().int(),
   totalDowntimeSeconds: z.number(),

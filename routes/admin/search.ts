@@ -6,7 +6,7 @@ import { defineRoute } from "../_app.ts";
 import { LIMITS } from "../_pagination.ts";
 import { searchAll } from "../../db/admin_search.ts";
 import { heartbeatCutoff } from "../../db/dashboard.ts";
-import { COMMON_ERRORS, json } from "../client/schemas.ts";
+import { COMMON_ERRORS, json } from "../_openapi.ts";
 import { ADMIN_AUTH, SearchResponse } from "./schemas.ts";
 
 const route = defineRoute("admin", {
@@ -38,30 +38,6 @@ export function registerAdminSearchRoute(app: OpenAPIHono<AppEnv>): void {
       heartbeatCutoff: heartbeatCutoff(clock(), config.AGENT_HEARTBEAT_TIMEOUT),
       limit,
     });
-    return c.json({
-      clients: hits.clients,
-      instances: hits.instances.map((i) => ({
-        instanceId: i.id,
-        id: i.id,
-        instanceType: i.instanceType,
-        availabilityZone: i.az,
-        region: i.region,
-        status: i.status,
-        isActive: i.isActive,
-        clientId: i.clientId,
-        clientName: i.clientName,
-      })),
-      agents: hits.agents.map((a) => ({
-        id: a.id,
-        name: a.logicalAgentId,
-        hostname: a.hostname,
-        instanceId: a.instanceId,
-        status: a.status,
-        isActive: a.enabled && a.status !== "deleted",
-        lastHeartbeat: a.lastHeartbeatAt,
-        clientId: a.clientId,
-        clientName: a.clientName,
-      })),
-    }, 200);
+    return c.json(hits, 200);
   });
 }

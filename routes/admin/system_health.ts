@@ -14,7 +14,7 @@ import type { JobRunRow } from "../../db/job_runs.ts";
 import { agentLiveness, commandCounts } from "../../db/admin_system.ts";
 import { currentSchemaVersion } from "../../db/migrate.ts";
 import type { AgentLiveness, CommandCounts } from "../../db/admin_system.ts";
-import { COMMON_ERRORS, json } from "../client/schemas.ts";
+import { COMMON_ERRORS, json } from "../_openapi.ts";
 import { ADMIN_AUTH, SystemHealthResponse } from "./schemas.ts";
 import { evaluateJob, overallStatus } from "./_job_health.ts";
 

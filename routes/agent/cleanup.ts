@@ -18,9 +18,9 @@ import {
   AgentParams,
   CleanupReportBody,
   CleanupReportResponse,
-  ErrorBody,
   parseAgentTime,
 } from "./extra_schemas.ts";
+import { errorResponse, json, jsonRequest } from "../_openapi.ts";
 
 const DAY_MS = 86_400_000;
 // The agent computes its cutoff at the start of a run and the timestamp at its end; this margin
@@ -36,18 +36,12 @@ const cleanupRoute = defineRoute("agent", {
     "Records one cleanup_logs row per report (idempotent by the report's `timestamp`). `cleanup_type` is snapshots, amis or full from the sections present. Flags reports from agents with cleanup disabled and reports whose cutoff is younger than CLEANUP_SNAPSHOTS_DAYS / CLEANUP_AMIS_DAYS.",
   request: {
     params: AgentParams,
-    body: { required: true, content: { "application/json": { schema: CleanupReportBody } } },
+    body: jsonRequest(CleanupReportBody),
   },
   responses: {
-    200: {
-      description: "Recorded",
-      content: { "application/json": { schema: CleanupReportResponse } },
-    },
-    400: {
-      description: "Malformed report",
-      content: { "application/json": { schema: ErrorBody } },
-    },
-    404: { description: "Agent not found", content: { "application/json": { schema: ErrorBody } } },
+    200: json(CleanupReportResponse, "Recorded"),
+    400: errorResponse("Malformed report"),
+    404: errorResponse("Agent not found"),
   },
 });
 

@@ -8,6 +8,7 @@ import type { z } from "@hono/zod-openapi";
 import type { AppContext, AppEnv } from "../_app.ts";
 import { defineRoute, principalOf } from "../_app.ts";
 import { NotFoundError } from "../_errors.ts";
+import { sourceAddress } from "../_middleware/auth.ts";
 import type { CommandRecord } from "../../db/commands.ts";
 import { expirePendingCommand, markDelivered, pollCommand } from "../../db/commands.ts";
 import { insertSystemEvent } from "../../db/events.ts";
@@ -15,18 +16,13 @@ import { recordCommandExecuted } from "../../services/command_executed.ts";
 import {
   AgentIdParam,
   CommandIdParams,
-  ErrorBody,
   ExecutedBody,
   known,
   PendingCommand,
   PendingCommandsResponse,
   SuccessBody,
 } from "./schemas.ts";
-
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
+import { errorResponse, json, jsonRequest } from "../_openapi.ts";
 
 const pendingRoute = defineRoute("agent", {
   method: "get",
@@ -38,7 +34,7 @@ const pendingRoute = defineRoute("agent", {
   request: { params: AgentIdParam },
   responses: {
     200: json(PendingCommandsResponse, "Commands"),
-    404: json(ErrorBody, "Not this client's agent"),
+    404: errorResponse("Not this client's agent"),
   },
 });
 
@@ -51,11 +47,11 @@ const executedRoute = defineRoute("agent", {
     "Idempotent: a repeated call, or one after the command was closed otherwise, changes nothing.",
   request: {
     params: CommandIdParams,
-    body: { required: true, content: { "application/json": { schema: ExecutedBody } } },
+    body: jsonRequest(ExecutedBody),
   },
   responses: {
     200: json(SuccessBody, "Recorded"),
-    404: json(ErrorBody, "Not this agent's command"),
+    404: errorResponse("Not this agent's command"),
   },
 });
 
@@ -78,14 +74,10 @@ function clientOf(c: AppContext): string {
   return p.kind === "client" ? p.clientId : "";
 }
 
-/** The caller's address: first X-Forwarded-For hop, X-Real-IP, or the socket peer. */
+/** The caller's address from trusted hops only (TRUSTED_PROXIES), null when unknown. */
 function callerIp(c: AppContext): string | null {
-  const fwd = c.req.header("x-forwarded-for")?.split(",")[0]?.trim();
-  if (fwd) return fwd;
-  const real = c.req.header("x-real-ip")?.trim();
-  if (real) return real;
-  const env = c.env as { remoteAddr?: { hostname?: string } } | undefined;
-  return env?.remoteAddr?.hostname ?? null;
+  const ip = sourceAddress(c);
+  return ip === "unknown" ? null : ip;
 }
 
 /** Registers E04 and E05. */

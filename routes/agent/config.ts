@@ -14,7 +14,8 @@ import { findAgentById, findAgentForClient } from "../../db/agents.ts";
 import { getOpenCommand } from "../../db/commands.ts";
 import { registerConfig } from "../../services/registration.ts";
 import { commandItem } from "./commands.ts";
-import { AgentDetailResponse, AgentIdParam, ConfigResponse, ErrorBody } from "./schemas.ts";
+import { AgentDetailResponse, AgentIdParam, ConfigResponse } from "./schemas.ts";
+import { errorResponse, json } from "../_openapi.ts";
 
 const configRoute = defineRoute("agent", {
   method: "get",
@@ -24,11 +25,8 @@ const configRoute = defineRoute("agent", {
   description: "The agent reads only `enabled`; a deleted agent gets enabled false.",
   request: { params: AgentIdParam },
   responses: {
-    200: { description: "Config", content: { "application/json": { schema: ConfigResponse } } },
-    404: {
-      description: "Not this client's agent",
-      content: { "application/json": { schema: ErrorBody } },
-    },
+    200: json(ConfigResponse, "Config"),
+    404: errorResponse("Not this client's agent"),
   },
 });
 
@@ -39,11 +37,8 @@ const detailRoute = defineRoute("client", {
   summary: "Agent detail for the client dashboard (M2)",
   request: { params: AgentIdParam },
   responses: {
-    200: { description: "Agent", content: { "application/json": { schema: AgentDetailResponse } } },
-    404: {
-      description: "Unknown or foreign agent",
-      content: { "application/json": { schema: ErrorBody } },
-    },
+    200: json(AgentDetailResponse, "Agent"),
+    404: errorResponse("Unknown or foreign agent"),
   },
 });
 

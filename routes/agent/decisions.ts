@@ -24,11 +24,8 @@ import { checkManualTarget } from "../../core/manual_switch.ts";
 import { findAgentForClient } from "../../db/agents.ts";
 import { queueSwitchCommand } from "../../db/commands.ts";
 import { insertNotification } from "../../db/events.ts";
+import { json, jsonRequest } from "../_openapi.ts";
 
-const json = <T>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
 const notFound = json(DecisionError, "Agent not found (or another client's)");
 
 const decideRoute = defineRoute("agent", {
@@ -40,7 +37,7 @@ const decideRoute = defineRoute("agent", {
     "Evaluates the agent with its stored instance and prices, or with `instance`/`pricing` given in the pricing report's shape (a what-if). Queues nothing and records nothing: the engine acts after each pricing report. A disabled agent answers a stay with reason_code agent_disabled.",
   request: {
     params: DecisionParams,
-    body: { required: true, content: { "application/json": { schema: DecideBody } } },
+    body: jsonRequest(DecideBody),
   },
   responses: {
     200: json(DecideResponse, "The decision"),
@@ -69,7 +66,7 @@ const issueRoute = defineRoute("agent", {
     "Answers 200 (the client dashboard treats anything else as failure). Guard rails: 409 agent_disabled when the agent is disabled or deleted; 400 pool_required for a spot target without `target_pool_id` (`<instance_type>.<az>`, the agent would otherwise launch on-demand); 409 already_in_target; 409 command_in_flight while a delivered command runs. A second click supersedes the pending command instead of queueing a duplicate. Unlike the predecessor, auto_switch_enabled=false does NOT block a user's manual command (CONTRACT T-39): manual mode is exactly when users switch by hand.",
   request: {
     params: DecisionParams,
-    body: { required: true, content: { "application/json": { schema: IssueSwitchBody } } },
+    body: jsonRequest(IssueSwitchBody),
   },
   responses: {
     200: json(IssueSwitchResponse, "Queued"),

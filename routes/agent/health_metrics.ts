@@ -11,13 +11,13 @@ import { findOwnedAgent } from "../../db/agent_reports.ts";
 import { insertAgentMetric, listHealthMetrics } from "../../db/health_metrics.ts";
 import {
   AgentParams,
-  ErrorBody,
   HealthMetricBody,
   HealthMetricList,
   HealthMetricQuery,
   parseAgentTime,
   SuccessBody,
 } from "./extra_schemas.ts";
+import { errorResponse, json, jsonRequest } from "../_openapi.ts";
 
 const postRoute = defineRoute("agent", {
   method: "post",
@@ -28,12 +28,12 @@ const postRoute = defineRoute("agent", {
     "Every field is optional; `metric_time` defaults to now. A retry with the same metric_time replaces the earlier row.",
   request: {
     params: AgentParams,
-    body: { required: true, content: { "application/json": { schema: HealthMetricBody } } },
+    body: jsonRequest(HealthMetricBody),
   },
   responses: {
-    200: { description: "Stored", content: { "application/json": { schema: SuccessBody } } },
-    400: { description: "Malformed", content: { "application/json": { schema: ErrorBody } } },
-    404: { description: "Agent not found", content: { "application/json": { schema: ErrorBody } } },
+    200: json(SuccessBody, "Stored"),
+    400: errorResponse("Malformed"),
+    404: errorResponse("Agent not found"),
   },
 });
 
@@ -46,9 +46,9 @@ const getRoute = defineRoute("agent", {
     "Rows posted by the agent (source `agent`) and the server's heartbeat aggregates (source `server`: heartbeat_count, average and max heartbeat latency, longest gap between beats). `since` is ISO-8601; `limit` 1-1000 (default 100).",
   request: { params: AgentParams, query: HealthMetricQuery },
   responses: {
-    200: { description: "Metrics", content: { "application/json": { schema: HealthMetricList } } },
-    400: { description: "Malformed", content: { "application/json": { schema: ErrorBody } } },
-    404: { description: "Agent not found", content: { "application/json": { schema: ErrorBody } } },
+    200: json(HealthMetricList, "Metrics"),
+    400: errorResponse("Malformed"),
+    404: errorResponse("Agent not found"),
   },
 });
 

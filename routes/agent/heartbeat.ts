@@ -14,15 +14,8 @@ import type { HeartbeatFields } from "../../db/agent_writes.ts";
 import { heartbeatFast, recordStatusChange, updateAgentHeartbeat } from "../../db/agent_writes.ts";
 import { touchInstanceHeartbeat, updateInstancePlacement } from "../../db/instances.ts";
 import { closeOpenSegment, moveSegment } from "../../db/segments.ts";
-import {
-  AgentIdParam,
-  ErrorBody,
-  HeartbeatBody,
-  known,
-  poolOf,
-  storedMode,
-  SuccessBody,
-} from "./schemas.ts";
+import { AgentIdParam, HeartbeatBody, known, poolOf, storedMode, SuccessBody } from "./schemas.ts";
+import { errorResponse, json, jsonRequest } from "../_openapi.ts";
 
 const route = defineRoute("agent", {
   method: "post",
@@ -33,14 +26,11 @@ const route = defineRoute("agent", {
     "One UPDATE when nothing changed. The shutdown beat without instance_id is ignored right after another instance took the agent over; beats of a switched-away instance touch only that instance.",
   request: {
     params: AgentIdParam,
-    body: { required: true, content: { "application/json": { schema: HeartbeatBody } } },
+    body: jsonRequest(HeartbeatBody),
   },
   responses: {
-    200: { description: "Recorded", content: { "application/json": { schema: SuccessBody } } },
-    404: {
-      description: "Not this client's agent",
-      content: { "application/json": { schema: ErrorBody } },
-    },
+    200: json(SuccessBody, "Recorded"),
+    404: errorResponse("Not this client's agent"),
   },
 });
 

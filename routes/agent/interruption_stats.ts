@@ -8,11 +8,10 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../_app.ts";
 import { defineRoute } from "../_app.ts";
-import { ErrorBody, StatsAnswer, StatsQuery } from "./interruption_schemas.ts";
+import { StatsAnswer, StatsQuery } from "./interruption_schemas.ts";
 import { countRebalanceWindows, listNoticeTimelines } from "../../db/termination_stats.ts";
 import type { NoticeTimeline } from "../../db/termination_stats.ts";
-
-const json = <T>(schema: T) => ({ content: { "application/json": { schema } } });
+import { errorResponse, json } from "../_openapi.ts";
 
 const statsRoute = defineRoute("admin", {
   method: "get",
@@ -21,10 +20,10 @@ const statsRoute = defineRoute("admin", {
   summary: "Termination notices: notice-to-ready/promoted percentiles and notices without replica",
   request: { query: StatsQuery },
   responses: {
-    200: { description: "Statistics", ...json(StatsAnswer) },
-    400: { description: "Validation failed", ...json(ErrorBody) },
-    401: { description: "Missing or invalid credential", ...json(ErrorBody) },
-    403: { description: "Not the admin credential", ...json(ErrorBody) },
+    200: json(StatsAnswer, "Statistics"),
+    400: errorResponse("Validation failed"),
+    401: errorResponse("Missing or invalid credential"),
+    403: errorResponse("Not the admin credential"),
   },
 });
 

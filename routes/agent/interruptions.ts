@@ -12,7 +12,6 @@ import { AgentParams } from "./extra_schemas.ts";
 import {
   EmergencyReplicaAnswer,
   EmergencyReplicaBody,
-  ErrorBody,
   RebalanceAnswer,
   RebalanceBody,
   TerminationAnswer,
@@ -22,13 +21,13 @@ import { handleTerminationNotice } from "../../services/termination.ts";
 import { handleEmergencyRequest } from "../../services/emergency_replica.ts";
 import { handleRebalance } from "../../services/rebalance.ts";
 import { registerInterruptionStats } from "./interruption_stats.ts";
+import { errorResponse, json, jsonRequest } from "../_openapi.ts";
 
-const json = <T>(schema: T) => ({ content: { "application/json": { schema } } });
 const errors = {
-  400: { description: "Validation failed", ...json(ErrorBody) },
-  401: { description: "Missing or invalid client token", ...json(ErrorBody) },
-  403: { description: "Not a client token, or the client is inactive", ...json(ErrorBody) },
-  404: { description: "Not this client's agent", ...json(ErrorBody) },
+  400: errorResponse("Validation failed"),
+  401: errorResponse("Missing or invalid client token"),
+  403: errorResponse("Not a client token, or the client is inactive"),
+  404: errorResponse("Not this client's agent"),
 };
 
 const terminationRoute = defineRoute("agent", {
@@ -41,8 +40,8 @@ const terminationRoute = defineRoute("agent", {
     "`create_emergency_replica: true` (with the target pool) when TERMINATION_REPLICA_AUTO_CREATE " +
     "is on and the agent's mode allows it; later calls answer false ('replica already requested'). " +
     "The notice raises the pool's risk at once; the webhook is sent once, after the answer.",
-  request: { params: AgentParams, body: { required: true, ...json(TerminationBody) } },
-  responses: { 200: { description: "Recorded", ...json(TerminationAnswer) }, ...errors },
+  request: { params: AgentParams, body: jsonRequest(TerminationBody) },
+  responses: { 200: json(TerminationAnswer, "Recorded"), ...errors },
 });
 
 const rebalanceRoute = defineRoute("agent", {
@@ -55,8 +54,8 @@ const rebalanceRoute = defineRoute("agent", {
     "when the current pool's risk is above POOL_RISK_MEDIUM_THRESHOLD (rebalance signals are noisy); " +
     "in auto-switch mode it queues one switch command (priority 50) per window, never a second " +
     "open command.",
-  request: { params: AgentParams, body: { required: true, ...json(RebalanceBody) } },
-  responses: { 200: { description: "Analysed", ...json(RebalanceAnswer) }, ...errors },
+  request: { params: AgentParams, body: jsonRequest(RebalanceBody) },
+  responses: { 200: json(RebalanceAnswer, "Analysed"), ...errors },
 });
 
 const emergencyRoute = defineRoute("agent", {
@@ -68,11 +67,11 @@ const emergencyRoute = defineRoute("agent", {
     "The server cannot launch EC2 instances: it records the request on the signal's event and " +
     "answers the pool to launch in (never the failing pool or a correlated one). No replica row " +
     "is written until the agent registers the real instance with POST /replicas. 200, not 201.",
-  request: { params: AgentParams, body: { required: true, ...json(EmergencyReplicaBody) } },
+  request: { params: AgentParams, body: jsonRequest(EmergencyReplicaBody) },
   responses: {
-    200: { description: "Request recorded", ...json(EmergencyReplicaAnswer) },
+    200: json(EmergencyReplicaAnswer, "Request recorded"),
     ...errors,
-    409: { description: "Agent disabled, or no suitable pool", ...json(ErrorBody) },
+    409: errorResponse("Agent disabled, or no suitable pool"),
   },
 });
 

@@ -7,7 +7,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppContext, AppEnv } from "../_app.ts";
 import { defineRoute, scopeClient } from "../_app.ts";
-import { BadRequestError, ConflictError, NotFoundError } from "../_errors.ts";
+import { BadRequestError, NotFoundError } from "../_errors.ts";
 import type { OwnedAgent } from "../../db/agent_reports.ts";
 import {
   agentStatistics,
@@ -23,7 +23,6 @@ import {
 } from "../../db/agent_instances.ts";
 import {
   AgentParams,
-  ErrorBody,
   InstancesToTerminateResponse,
   MarkExecutedBody,
   parseAgentTime,
@@ -35,11 +34,11 @@ import {
   TerminationReportBody,
 } from "./extra_schemas.ts";
 import { z } from "@hono/zod-openapi";
+import { errorResponse, json, jsonRequest } from "../_openapi.ts";
 
-const json = <T>(schema: T) => ({ "application/json": { schema } });
-const notFound = { description: "Agent not found", content: json(ErrorBody) };
-const bad = { description: "Malformed", content: json(ErrorBody) };
-const ok = <T>(schema: T) => ({ description: "Done", content: json(schema) });
+const notFound = errorResponse("Agent not found");
+const bad = errorResponse("Malformed");
+const ok = <T extends z.ZodType>(schema: T) => json(schema, "Done");
 
 const terminationRoute = defineRoute("agent", {
   method: "post",
@@ -48,7 +47,7 @@ const terminationRoute = defineRoute("agent", {
   summary: "Legacy: the agent's instance is being terminated",
   request: {
     params: AgentParams,
-    body: { required: true, content: json(TerminationBody) },
+    body: jsonRequest(TerminationBody),
   },
   responses: { 200: ok(SuccessBody), 400: bad, 404: notFound },
 });
@@ -59,12 +58,12 @@ const reportRoute = defineRoute("agent", {
   summary: "Outcome of a termination the agent attempted",
   request: {
     params: AgentParams,
-    body: { required: true, content: json(TerminationReportBody) },
+    body: jsonRequest(TerminationReportBody),
   },
   responses: {
     200: ok(z.object({ success: z.literal(true), message: z.string() })),
     400: bad,
-    404: { description: "Agent or instance not found", content: json(ErrorBody) },
+    404: errorResponse("Agent or instance not found"),
   },
 });
 const registerInstanceRoute = defineRoute("agent", {
@@ -74,13 +73,12 @@ const registerInstanceRoute = defineRoute("agent", {
   summary: "Registers an instance of the agent (primary or replica)",
   request: {
     params: AgentParams,
-    body: { required: true, content: json(RegisterInstanceBody) },
+    body: jsonRequest(RegisterInstanceBody),
   },
   responses: {
     200: ok(RegisterInstanceResponse),
     400: bad,
     404: notFound,
-    409: { description: "Instance belongs to another client", content: json(ErrorBody) },
   },
 });
 const markExecutedRoute = defineRoute("agent", {
@@ -90,12 +88,12 @@ const markExecutedRoute = defineRoute("agent", {
   summary: "Legacy v3.2: a command was executed",
   request: {
     params: AgentParams,
-    body: { required: true, content: json(MarkExecutedBody) },
+    body: jsonRequest(MarkExecutedBody),
   },
   responses: {
     200: ok(SuccessBody),
     400: bad,
-    404: { description: "Agent or command not found", content: json(ErrorBody) },
+    404: errorResponse("Agent or command not found"),
   },
 });
 const toTerminateRoute = defineRoute("agent", {
@@ -105,7 +103,7 @@ const toTerminateRoute = defineRoute("agent", {
   summary: "Instances of the agent's client it may terminate",
   request: { params: AgentParams },
   responses: {
-    200: { description: "Candidates", content: json(InstancesToTerminateResponse) },
+    200: json(InstancesToTerminateResponse, "Candidates"),
     404: notFound,
   },
 });
@@ -116,7 +114,7 @@ const statisticsRoute = defineRoute("agent", {
   summary: "Decision and switch statistics of the agent",
   request: { params: AgentParams },
   responses: {
-    200: { description: "Statistics", content: json(StatisticsResponse) },
+    200: json(StatisticsResponse, "Statistics"),
     404: notFound,
   },
 });
@@ -226,7 +224,7 @@ export function registerLegacyRoutes(app: OpenAPIHono<AppEnv>): void {
     const instanceType = body.instance_type!;
     const az = body.az!;
     const poolId = mode === "spot" ? (body.pool_id || `${instanceType}.${az}`) : null;
-    const stored = await registerAgentInstance(deps.db, {
+    await registerAgentInstance(deps.db, {
       clientId: agent.clientId,
       agentId: agent.id,
       instanceId,
@@ -242,12 +240,6 @@ export function registerLegacyRoutes(app: OpenAPIHono<AppEnv>): void {
       now: deps.clock(),
       requestId: c.get("requestId"),
     });
-    if (!stored) {
-      throw new ConflictError(
-        "This instance id is registered to another account",
-        "instance_conflict",
-      );
-    }
     return c.json({
       success: true as const,
       message: `Instance registered as ${body.is_primary ? "primary" : "replica"}`,

@@ -10,13 +10,8 @@ import type { AppEnv } from "../_app.ts";
 import { defineRoute, scopeClient } from "../_app.ts";
 import { BadRequestError, NotFoundError } from "../_errors.ts";
 import { recordPricingReport } from "../../services/pricing_report.ts";
-import {
-  AgentParams,
-  ErrorBody,
-  normalizePricing,
-  PricingReportBody,
-  SuccessBody,
-} from "./extra_schemas.ts";
+import { AgentParams, normalizePricing, PricingReportBody, SuccessBody } from "./extra_schemas.ts";
+import { errorResponse, json, jsonRequest } from "../_openapi.ts";
 
 export type { PricingReportEvent, PricingReportHook } from "../../services/types.ts";
 
@@ -29,15 +24,12 @@ const pricingRoute = defineRoute("agent", {
     "Stores the report (one row per agent + collected_at), each pool's spot price and the on-demand price in their 5-minute buckets. `collected_at` is naive UTC. An on-demand price that is the agent's fallback estimate never replaces a real one.",
   request: {
     params: AgentParams,
-    body: { required: true, content: { "application/json": { schema: PricingReportBody } } },
+    body: jsonRequest(PricingReportBody),
   },
   responses: {
-    200: { description: "Stored", content: { "application/json": { schema: SuccessBody } } },
-    400: {
-      description: "Malformed report",
-      content: { "application/json": { schema: ErrorBody } },
-    },
-    404: { description: "Agent not found", content: { "application/json": { schema: ErrorBody } } },
+    200: json(SuccessBody, "Stored"),
+    400: errorResponse("Malformed report"),
+    404: errorResponse("Agent not found"),
   },
 });
 

@@ -14,7 +14,6 @@ import {
   ConfigAnswer,
   CreateReplicaBody,
   DeleteAnswer,
-  ErrorBody,
   ListReplicasQuery,
   PromoteAnswer,
   PromoteBody,
@@ -34,17 +33,17 @@ import {
   updateReplicaState,
 } from "../../db/replica_lifecycle.ts";
 import { registerReplica } from "../../services/replica_flow.ts";
+import { errorResponse, json, jsonRequest } from "../_openapi.ts";
 
-const json = <T>(schema: T) => ({ content: { "application/json": { schema } } });
 const errors = {
-  400: { description: "Validation failed or not possible", ...json(ErrorBody) },
-  401: { description: "Missing or invalid credential", ...json(ErrorBody) },
-  403: { description: "Inactive client", ...json(ErrorBody) },
-  404: { description: "Agent or replica not found (or not this client's)", ...json(ErrorBody) },
-  409: { description: "Conflicts with the replica's or the agent's state", ...json(ErrorBody) },
+  400: errorResponse("Validation failed or not possible"),
+  401: errorResponse("Missing or invalid credential"),
+  403: errorResponse("Inactive client"),
+  404: errorResponse("Agent or replica not found (or not this client's)"),
+  409: errorResponse("Conflicts with the replica's or the agent's state"),
 };
-const body = <T>(schema: T) => ({ body: { required: true, ...json(schema) } });
-const ok = <T>(schema: T) => ({ 200: { description: "OK", ...json(schema) }, ...errors });
+const body = <T extends z.ZodType>(schema: T) => ({ body: jsonRequest(schema) });
+const ok = <T extends z.ZodType>(schema: T) => ({ 200: json(schema, "OK"), ...errors });
 const R = (method: "get" | "post" | "put" | "delete", path: string, summary: string) => ({
   method,
   path: `/api/agents/{agent_id}${path}`,

@@ -12,7 +12,6 @@ import { recordSwitchReport } from "../../services/switch_report.ts";
 import type { SwitchReport } from "./schemas.ts";
 import {
   AgentIdParam,
-  ErrorBody,
   known,
   parseAgentTime,
   poolOf,
@@ -20,6 +19,7 @@ import {
   SuccessBody,
   SwitchReportBody,
 } from "./schemas.ts";
+import { errorResponse, json, jsonRequest } from "../_openapi.ts";
 
 const route = defineRoute("agent", {
   method: "post",
@@ -30,18 +30,11 @@ const route = defineRoute("agent", {
     "savings_impact = old price - new price in $/h, where a price is the spot price when known, else on-demand. downtime_seconds = new instance ready - old instance terminated (0 if the old one was not terminated first); total_duration_seconds = new instance ready - initiated.",
   request: {
     params: AgentIdParam,
-    body: { required: true, content: { "application/json": { schema: SwitchReportBody } } },
+    body: jsonRequest(SwitchReportBody),
   },
   responses: {
-    200: { description: "Recorded", content: { "application/json": { schema: SuccessBody } } },
-    404: {
-      description: "Not this client's agent",
-      content: { "application/json": { schema: ErrorBody } },
-    },
-    409: {
-      description: "The new instance belongs to another account",
-      content: { "application/json": { schema: ErrorBody } },
-    },
+    200: json(SuccessBody, "Recorded"),
+    404: errorResponse("Not this client's agent"),
   },
 });
 

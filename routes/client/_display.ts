@@ -1,4 +1,5 @@
 /** Pure display helpers of the dashboard routes: elapsed times, day bounds, decision labels. */
+import { round } from "../../core/round.ts";
 
 /** How long ago `at` was, in the largest sensible unit. */
 export function elapsedSince(
@@ -77,7 +78,7 @@ export const MONTH_NAMES = [
 
 /** Rounds money to 4 decimals (DECIMAL(15,4)). */
 export function money(v: number): number {
-  return Math.round(v * 10_000) / 10_000;
+  return round(v, 4);
 }
 
 /** Groups items by a key (order within each group kept). */

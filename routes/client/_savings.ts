@@ -8,9 +8,9 @@
 import type { Queryable } from "../../db/client.ts";
 import { computeLedgerRow } from "../../db/savings.ts";
 import type { LedgerRow } from "../../core/savings.ts";
-import { monthlySavings, storedSavings } from "../../db/dashboard_savings.ts";
+import { clientsWithActivity, monthlySavings, storedSavings } from "../../db/dashboard_savings.ts";
 import type { MonthSavings } from "../../db/dashboard_savings.ts";
-import { money, MONTH_NAMES, utcDay } from "./_display.ts";
+import { money, MONTH_NAMES, utcDay, utcDayStart } from "./_display.ts";
 
 const DAY = 86_400_000;
 
@@ -24,6 +24,51 @@ export interface ClientSavings {
   lastSettledDay: string | null;
   liveDays: string[];
   months: (MonthSavings & { name: string })[];
+}
+
+/**
+ * The days a client view computes on the fly: yesterday and today, those after the newest day the
+ * daily job stored (`lastDay`, null when none).
+ */
+export function liveDaysAfter(lastDay: string | null, now: Date): string[] {
+  return [utcDay(new Date(now.getTime() - DAY)), utcDay(now)].filter((d) =>
+    lastDay === null || d > lastDay
+  );
+}
+
+async function liveRows(
+  db: Queryable,
+  opts: { clientId: string; days: string[]; now: Date },
+): Promise<LedgerRow[]> {
+  const rows: LedgerRow[] = [];
+  for (const day of opts.days) {
+    rows.push(await computeLedgerRow(db, { clientId: opts.clientId, day, now: opts.now }));
+  }
+  return rows;
+}
+
+/**
+ * The savings of the unsettled days (`liveDaysAfter`) of each client, all or the listed ones: what
+ * the client view adds to the stored ledger, so admin totals equal the sum of the client views.
+ * Only clients with segments or replica cost since yesterday are computed; absent ones add 0.
+ */
+export async function unsettledSavings(
+  db: Queryable,
+  opts: { now: Date; clientIds: readonly string[] | null },
+): Promise<Map<string, number>> {
+  const from = new Date(utcDayStart(opts.now).getTime() - DAY);
+  const active = await clientsWithActivity(db, {
+    clientIds: opts.clientIds,
+    from,
+    until: opts.now,
+  });
+  const out = new Map<string, number>();
+  for (const c of active) {
+    const days = liveDaysAfter(c.lastDay, opts.now);
+    const rows = await liveRows(db, { clientId: c.clientId, days, now: opts.now });
+    out.set(c.clientId, rows.reduce((s, r) => s + r.dailySavings, 0));
+  }
+  return out;
 }
 
 /** Folds live ledger rows into their calendar months (months stay sorted oldest first). */
@@ -60,13 +105,8 @@ export async function clientSavings(
     weekFrom: utcDay(new Date(now.getTime() - 7 * DAY)),
   });
   if (!stored) return null;
-  const liveDays = [utcDay(new Date(now.getTime() - DAY)), today].filter((d) =>
-    stored.lastDay === null || d > stored.lastDay
-  );
-  const live: LedgerRow[] = [];
-  for (const day of liveDays) {
-    live.push(await computeLedgerRow(db, { clientId: opts.clientId, day, now }));
-  }
+  const liveDays = liveDaysAfter(stored.lastDay, now);
+  const live = await liveRows(db, { clientId: opts.clientId, days: liveDays, now });
   const liveSum = live.reduce((s, r) => s + r.dailySavings, 0);
   const pctDays = stored.storedDays + live.length;
   const pct = pctDays === 0 ? 0 : (stored.averagePercent * stored.storedDays +

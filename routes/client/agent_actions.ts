@@ -8,16 +8,18 @@ import { clientScopeOrAll, defineRoute } from "../_app.ts";
 import { ConflictError, NotFoundError } from "../_errors.ts";
 import type { AgentSettingsState, AgentWrite } from "../../db/agent_settings.ts";
 import { applyAgentSettings, setAgentEnabled, softDeleteAgent } from "../../db/agent_settings.ts";
-import { AgentParams, CLIENT_AUTH, COMMON_ERRORS, errorResponses, json } from "./schemas.ts";
+import { COMMON_ERRORS, errorResponses, json, jsonRequest } from "../_openapi.ts";
+import { AgentParams, CLIENT_AUTH } from "./schemas.ts";
 import {
   ConfigBody,
   DeleteAgentResponse,
+  Settings,
   SettingsBody,
-  SettingsResponse,
   ToggleBody,
   ToggleResponse,
 } from "./schemas_agents.ts";
 import { planSettings } from "./settings_plan.ts";
+import { round } from "../../core/round.ts";
 import type { SettingsRequest } from "./settings_plan.ts";
 
 const WRITE_ERRORS = { ...COMMON_ERRORS, ...errorResponses(409) };
@@ -31,7 +33,7 @@ const toggleRoute = defineRoute("client", {
     `${CLIENT_AUTH} An empty body (or \`{}\`) flips \`enabled\` (the client dashboard sends no body, T-24/T-25); \`{enabled}\` sets it. The agent picks the change up from its config poll within 60 s. Records the system event \`agent_toggled\`. A deleted agent answers 409.`,
   request: {
     params: AgentParams,
-    body: { required: true, content: { "application/json": { schema: ToggleBody } } },
+    body: jsonRequest(ToggleBody),
   },
   responses: { 200: json(ToggleResponse, "The resulting state"), ...WRITE_ERRORS },
 });
@@ -45,9 +47,9 @@ const settingsRoute = defineRoute("client", {
     `${CLIENT_AUTH} Keys present are applied, others are kept. Auto-switch and manual replica mode are mutually exclusive: turning one on turns the other off; with both true the mode that was off is turned on (the dashboard resends every checkbox), and both true while neither was on is a 400. Turning manual replica mode off terminates the agent's manual replicas only (never emergency ones). Answers 200 with the resulting settings.`,
   request: {
     params: AgentParams,
-    body: { required: true, content: { "application/json": { schema: SettingsBody } } },
+    body: jsonRequest(SettingsBody),
   },
-  responses: { 200: json(SettingsResponse, "The resulting settings"), ...WRITE_ERRORS },
+  responses: { 200: json(Settings.admin, "The resulting settings"), ...WRITE_ERRORS },
 });
 
 const configRoute = defineRoute("client", {
@@ -59,9 +61,9 @@ const configRoute = defineRoute("client", {
     `${CLIENT_AUTH} The admin modal always sends all four keys; only values that differ from the stored ones are applied (T-27), so saving a new wait time with manual mode off never touches replicas (B-14). Same mutual-exclusion rule as /settings. \`terminateWaitMinutes\` is stored as seconds.`,
   request: {
     params: AgentParams,
-    body: { required: true, content: { "application/json": { schema: ConfigBody } } },
+    body: jsonRequest(ConfigBody),
   },
-  responses: { 200: json(SettingsResponse, "The resulting settings"), ...WRITE_ERRORS },
+  responses: { 200: json(Settings.admin, "The resulting settings"), ...WRITE_ERRORS },
 });
 
 const deleteRoute = defineRoute("client", {
@@ -85,21 +87,15 @@ function settingsBody(
   agent: AgentSettingsState,
   result: { changes: object; terminatedReplicaIds: string[] },
 ) {
-  return {
-    success: true as const,
-    agent_id: agent.id,
-    auto_switch_enabled: agent.autoSwitchEnabled,
-    auto_terminate_enabled: agent.autoTerminateEnabled,
-    manual_replica_enabled: agent.manualReplicaEnabled,
-    replica_count: Math.max(0, agent.replicaCount - result.terminatedReplicaIds.length),
-    terminate_wait_seconds: agent.terminateWaitSeconds,
-    autoSwitchEnabled: agent.autoSwitchEnabled,
-    autoTerminateEnabled: agent.autoTerminateEnabled,
-    manualReplicaEnabled: agent.manualReplicaEnabled,
-    terminateWaitMinutes: Math.round(agent.terminateWaitSeconds / 60 * 100) / 100,
+  return Settings.toAdmin({
+    ...agent,
+    success: true,
+    agentId: agent.id,
+    replicaCount: Math.max(0, agent.replicaCount - result.terminatedReplicaIds.length),
+    terminateWaitMinutes: round(agent.terminateWaitSeconds / 60, 2),
     changed: Object.keys(result.changes),
-    terminated_replica_ids: result.terminatedReplicaIds,
-  };
+    terminatedReplicaIds: result.terminatedReplicaIds,
+  });
 }
 
 async function applySettings(c: AppContext, agentId: string, req: SettingsRequest) {

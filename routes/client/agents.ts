@@ -12,8 +12,16 @@ import {
   recentDecisions,
   recentPricingReports,
 } from "../../db/dashboard_agents.ts";
-import { CLIENT_AUTH, ClientParams, COMMON_ERRORS, json, SHAPE_BY_CREDENTIAL } from "./schemas.ts";
-import { AgentHistoryResponse, AgentsResponse, DecisionsResponse } from "./schemas_agents.ts";
+import { COMMON_ERRORS, json } from "../_openapi.ts";
+import { CLIENT_AUTH, ClientParams, SHAPE_BY_CREDENTIAL } from "./schemas.ts";
+import {
+  Agent,
+  AgentHistory,
+  AgentHistoryResponse,
+  AgentsResponse,
+  DecisionsResponse,
+} from "./schemas_agents.ts";
+import { round } from "../../core/round.ts";
 import type { AgentDecisions } from "./schemas_agents.ts";
 import { isAdmin, resolveClientId } from "./_scope.ts";
 import { dashboardDecisionType, elapsedSince, groupBy, relativeText } from "./_display.ts";
@@ -105,55 +113,12 @@ export function registerAgentListRoutes(app: OpenAPIHono<AppEnv>): void {
       now: c.get("deps").clock(),
       history: true,
     });
-    if (isAdmin(c)) {
-      return c.json(
-        agents.map((a) => ({
-          id: a.id,
-          logicalAgentId: a.logicalAgentId,
-          hostname: a.hostname,
-          instanceId: a.instanceId,
-          instanceType: a.instanceType,
-          region: a.region,
-          az: a.az,
-          currentMode: a.currentMode,
-          status: a.status,
-          enabled: a.enabled,
-          autoSwitchEnabled: a.autoSwitchEnabled,
-          manualReplicaEnabled: a.manualReplicaEnabled,
-          createdAt: a.createdAt,
-          updatedAt: a.updatedAt,
-          lastHeartbeat: a.lastHeartbeatAt,
-          installedAt: a.installedAt,
-          terminatedAt: a.terminatedAt,
-          deletedAt: a.deletedAt,
-        })),
-        200,
-      );
-    }
-    return c.json({
-      agents: agents.map((a) => ({
-        id: a.id,
-        logical_agent_id: a.logicalAgentId,
-        hostname: a.hostname,
-        instance_id: a.instanceId,
-        instance_type: a.instanceType,
-        region: a.region,
-        az: a.az,
-        current_mode: a.currentMode,
-        status: a.status,
-        enabled: a.enabled,
-        auto_switch_enabled: a.autoSwitchEnabled,
-        manual_replica_enabled: a.manualReplicaEnabled,
-        created_at: a.createdAt,
-        updated_at: a.updatedAt,
-        last_heartbeat_at: a.lastHeartbeatAt,
-        installed_at: a.installedAt,
-        terminated_at: a.terminatedAt,
-        deleted_at: a.deletedAt,
-      })),
-      limit,
-      offset,
-    }, 200);
+    return c.json(
+      isAdmin(c)
+        ? agents.map(AgentHistory.toAdmin)
+        : { agents: agents.map(AgentHistory.toClient), limit, offset },
+      200,
+    );
   });
 
   app.openapi(agentsRoute, async (c) => {
@@ -164,8 +129,11 @@ export function registerAgentListRoutes(app: OpenAPIHono<AppEnv>): void {
       offset,
       now: c.get("deps").clock(),
     });
-    if (isAdmin(c)) return c.json(agents.map(adAgent), 200);
-    return c.json({ agents: agents.map(cdAgent), limit, offset }, 200);
+    const items = agents.map(agentItem);
+    return c.json(
+      isAdmin(c) ? items.map(Agent.toAdmin) : { agents: items.map(Agent.toClient), limit, offset },
+      200,
+    );
   });
 }
 
@@ -187,52 +155,9 @@ async function agentPage(
   });
 }
 
-function cdAgent(a: AgentListItem) {
-  return {
-    id: a.id,
-    hostname: a.hostname,
-    logical_agent_id: a.logicalAgentId,
-    instance_id: a.instanceId,
-    instance_type: a.instanceType,
-    region: a.region,
-    az: a.az,
-    current_mode: a.currentMode,
-    current_pool_id: a.currentPoolId,
-    status: a.status,
-    last_heartbeat_at: a.lastHeartbeatAt,
-    enabled: a.enabled,
-    auto_switch_enabled: a.autoSwitchEnabled,
-    auto_terminate_enabled: a.autoTerminateEnabled,
-    manual_replica_enabled: a.manualReplicaEnabled,
-    replica_count: a.replicaCount,
-    instance_count: a.instanceCount,
-    terminate_wait_seconds: a.terminateWaitSeconds,
-    agent_version: a.agentVersion,
-  };
-}
-
-function adAgent(a: AgentListItem) {
-  return {
-    id: a.id,
-    logicalAgentId: a.logicalAgentId,
-    hostname: a.hostname,
-    instanceId: a.instanceId,
-    instanceType: a.instanceType,
-    region: a.region,
-    az: a.az,
-    currentMode: a.currentMode,
-    currentPoolId: a.currentPoolId,
-    status: a.status,
-    lastHeartbeat: a.lastHeartbeatAt,
-    instanceCount: a.instanceCount,
-    replicaCount: a.replicaCount,
-    enabled: a.enabled,
-    autoSwitchEnabled: a.autoSwitchEnabled,
-    manualReplicaEnabled: a.manualReplicaEnabled,
-    autoTerminateEnabled: a.autoTerminateEnabled,
-    terminateWaitMinutes: Math.round(a.terminateWaitSeconds / 60 * 100) / 100,
-    agentVersion: a.agentVersion,
-  };
+/** E30's item: the agent plus its terminate wait in minutes (the admin dashboard's unit). */
+function agentItem(a: AgentListItem): z.infer<typeof Agent.item> {
+  return { ...a, terminateWaitMinutes: round(a.terminateWaitSeconds / 60, 2) };
 }
 
 function decisionItem(

@@ -11,17 +11,13 @@ import { defineRoute } from "../_app.ts";
 import { csvHeaders, toCsv } from "../_csv.ts";
 import { LIMITS, pageQuery } from "../_pagination.ts";
 import { listSwitches } from "../../db/dashboard_switches.ts";
-import { CLIENT_AUTH, ClientParams, COMMON_ERRORS } from "./schemas.ts";
+import { COMMON_ERRORS, csv } from "../_openapi.ts";
+import { CLIENT_AUTH, ClientParams } from "./schemas.ts";
 import { resolveClientId } from "./_scope.ts";
 import { clientSavings } from "./_savings.ts";
 
 const CSV_NOTE =
   "RFC 4180 (CRLF, quoted cells with doubled quotes); a text cell starting with = + - @ TAB or CR is prefixed with a single quote so spreadsheets never run it as a formula. Browsers cannot add the Authorization header to `window.open`: fetch with the header and save the response.";
-
-const csv = (description: string) => ({
-  description,
-  content: { "text/csv": { schema: z.string().describe("CSV text with a header row") } },
-});
 
 const savingsRoute = defineRoute("client", {
   method: "get",

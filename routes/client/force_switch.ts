@@ -12,7 +12,8 @@ import { BadRequestError, ConflictError, NotFoundError } from "../_errors.ts";
 import { findAgentInScope } from "../../db/agent_settings.ts";
 import { queueSwitchCommand } from "../../db/commands.ts";
 import { insertNotification, insertSystemEvent } from "../../db/events.ts";
-import { CLIENT_AUTH, COMMON_ERRORS, errorResponses, InstanceParams, json } from "./schemas.ts";
+import { COMMON_ERRORS, errorResponses, json, jsonRequest } from "../_openapi.ts";
+import { CLIENT_AUTH, InstanceParams } from "./schemas.ts";
 import { ForceSwitchBody, ForceSwitchResponse } from "./schemas_instances.ts";
 import { instanceInScope } from "./_instance.ts";
 
@@ -28,7 +29,7 @@ const forceSwitchRoute = defineRoute("client", {
     `${CLIENT_AUTH} Body \`{target:"ondemand"}\`, \`{target:"pool", pool_id}\` or \`{target:"spot", pool_id}\` (pool ids are \`<instance_type>.<az>\` of the agent's own type: the agent never changes type). Queued with priority 75, created_by \`manual\`; a pending command of the agent is superseded. Refused: unknown instance/agent 404; deleted agent 409 \`agent_deleted\`; disabled agent 409 \`agent_disabled\`; already in the target 409 \`already_in_target\`; a command already delivered to the agent 409 \`command_in_flight\`; spot without pool 400. Records a warning notification and the event \`manual_switch_requested\`.`,
   request: {
     params: InstanceParams,
-    body: { required: true, content: { "application/json": { schema: ForceSwitchBody } } },
+    body: jsonRequest(ForceSwitchBody),
   },
   responses: {
     200: json(ForceSwitchResponse, "Queued"),

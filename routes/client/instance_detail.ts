@@ -18,8 +18,10 @@ import {
   poolsWithLatestPrice,
   spotPriceBuckets,
 } from "../../db/dashboard_pricing.ts";
-import { CLIENT_AUTH, COMMON_ERRORS, InstanceParams, json } from "./schemas.ts";
+import { COMMON_ERRORS, json } from "../_openapi.ts";
+import { CLIENT_AUTH, InstanceParams } from "./schemas.ts";
 import {
+  LogEntry,
   LogsResponse,
   MetricsResponse,
   OptionsResponse,
@@ -29,6 +31,7 @@ import {
 } from "./schemas_instances.ts";
 import { estimateSavings, instanceInScope } from "./_instance.ts";
 import { isAdmin } from "./_scope.ts";
+import { round } from "../../core/round.ts";
 
 const HOUR = 3600_000;
 const DAY = 86400_000;
@@ -93,8 +96,6 @@ const logsRoute = defineRoute("client", {
   responses: { 200: json(LogsResponse, "Log entries"), ...COMMON_ERRORS },
 });
 
-const round = (v: number, d = 2) => Math.round(v * 10 ** d) / 10 ** d;
-
 /** Pools of the instance's type in its region with their price since `since` (none when unknown). */
 async function currentPools(
   db: Queryable,
@@ -105,6 +106,23 @@ async function currentPools(
   return await poolsWithLatestPrice(db, { instanceType, region, since: opts.since, limit: 100 });
 }
 
+/** The on-demand price of the instance's type now (the last known one when none is current). */
+async function currentOnDemand(
+  db: Queryable,
+  opts: { ctx: InstanceContext; since: Date },
+): Promise<number> {
+  const { instanceType, region } = opts.ctx;
+  const latest = instanceType && region
+    ? await latestOnDemandPrice(db, { region, instanceType, since: opts.since })
+    : null;
+  return latest ?? opts.ctx.instance?.onDemandPrice ?? 0;
+}
+
+/** % below on-demand of a spot price (0 when either is unknown). */
+function savingsPercent(price: number | null, onDemand: number): number {
+  return price !== null && onDemand > 0 ? round((onDemand - price) / onDemand * 100, 2) : 0;
+}
+
 /** Registers E39–E42 and E44. */
 export function registerInstanceDetailRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(pricingRoute, async (c) => {
@@ -112,12 +130,8 @@ export function registerInstanceDetailRoutes(app: OpenAPIHono<AppEnv>): void {
     const ctx = await instanceInScope(c, c.req.valid("param").instance_id);
     const since = new Date(clock().getTime() - CURRENT_WINDOW);
     const pools = await currentPools(db, { ctx, since });
-    const od = (ctx.instanceType && ctx.region
-      ? await latestOnDemandPrice(db, { region: ctx.region, instanceType: ctx.instanceType, since })
-      : null) ?? ctx.instance?.onDemandPrice ?? 0;
-    const current = pools.find((p) =>
-      p.id === ctx.currentPoolId
-    );
+    const od = await currentOnDemand(db, { ctx, since });
+    const current = pools.find((p) => p.id === ctx.currentPoolId);
     const sorted = [...pools].sort((a, b) =>
       (a.price === null ? 1 : 0) - (b.price === null ? 1 : 0) || (a.price ?? 0) - (b.price ?? 0)
     );
@@ -139,7 +153,7 @@ export function registerInstanceDetailRoutes(app: OpenAPIHono<AppEnv>): void {
         name: p.name,
         az: p.az,
         price: p.price ?? 0,
-        savings: p.price !== null && od > 0 ? round((od - p.price) / od * 100) : 0,
+        savings: savingsPercent(p.price, od),
         priceAt: p.priceAt,
       })),
     }, 200);
@@ -175,9 +189,9 @@ export function registerInstanceDetailRoutes(app: OpenAPIHono<AppEnv>): void {
       spotPrice: inst?.spotPrice ?? 0,
       onDemandPrice: inst?.onDemandPrice ?? 0,
       baselineOnDemandPrice: inst?.baselineOnDemandPrice ?? inst?.onDemandPrice ?? 0,
-      uptimeHours: startedAt ? round(Math.max(0, endMs - Date.parse(startedAt)) / HOUR) : 0,
+      uptimeHours: startedAt ? round(Math.max(0, endMs - Date.parse(startedAt)) / HOUR, 2) : 0,
       hoursSinceLastSwitch: lastSwitch
-        ? round((now.getTime() - Date.parse(lastSwitch)) / HOUR)
+        ? round((now.getTime() - Date.parse(lastSwitch)) / HOUR, 2)
         : null,
       totalSwitches: counts.total,
       switchesLast7Days: counts.last7,
@@ -242,12 +256,14 @@ export function registerInstanceDetailRoutes(app: OpenAPIHono<AppEnv>): void {
         limit: 50,
       })
       : [];
+    const od = await currentOnDemand(db, { ctx, since });
     const items = pools.map((p) => ({
       id: p.id,
       name: p.name,
       az: p.az,
       instanceType: p.instanceType,
       price: p.price ?? 0,
+      savings: savingsPercent(p.price, od),
     }));
     if (ctx.instanceType && !types.includes(ctx.instanceType)) types.unshift(ctx.instanceType);
     return c.json({
@@ -270,21 +286,11 @@ export function registerInstanceDetailRoutes(app: OpenAPIHono<AppEnv>): void {
     const entries = ctx.instanceId
       ? await instanceLog(db, { clientId: ctx.clientId, instanceId: ctx.instanceId, limit, offset })
       : [];
-    if (isAdmin(c)) return c.json(entries, 200);
-    return c.json({
-      logs: entries.map((e) => ({
-        event_type: e.eventType,
-        timestamp: e.timestamp,
-        status: e.status,
-        from_value: e.fromValue,
-        to_value: e.toValue,
-        savings: e.savings,
-        price: e.price,
-        reason: e.reason,
-        instance_type: e.instanceType,
-      })),
-      limit,
-      offset,
-    }, 200);
+    return c.json(
+      isAdmin(c)
+        ? entries.map(LogEntry.toAdmin)
+        : { logs: entries.map(LogEntry.toClient), limit, offset },
+      200,
+    );
   });
 }

@@ -5,8 +5,14 @@ import type { AppEnv } from "../_app.ts";
 import { defineRoute } from "../_app.ts";
 import { LIMITS, pageQuery } from "../_pagination.ts";
 import { listClientInstances, listClientReplicas } from "../../db/dashboard_instances.ts";
-import { CLIENT_AUTH, ClientParams, COMMON_ERRORS, json, SHAPE_BY_CREDENTIAL } from "./schemas.ts";
-import { InstanceFilterQuery, InstancesResponse, ReplicasResponse } from "./schemas_instances.ts";
+import { COMMON_ERRORS, json } from "../_openapi.ts";
+import { CLIENT_AUTH, ClientParams, SHAPE_BY_CREDENTIAL } from "./schemas.ts";
+import {
+  Instance,
+  InstanceFilterQuery,
+  InstancesResponse,
+  ReplicasResponse,
+} from "./schemas_instances.ts";
 import { isAdmin, resolveClientId } from "./_scope.ts";
 
 const instancesRoute = defineRoute("client", {
@@ -48,46 +54,18 @@ export function registerInstanceListRoutes(app: OpenAPIHono<AppEnv>): void {
       limit: q.limit,
       offset: q.offset,
     });
-    if (isAdmin(c)) {
-      return c.json(
-        rows.map((i) => ({
-          id: i.id,
-          agentId: i.agentId,
-          type: i.instanceType,
-          region: i.region,
-          az: i.az,
-          mode: i.currentMode,
-          poolId: i.currentPoolId ?? "n/a",
-          spotPrice: i.spotPrice ?? 0,
-          onDemandPrice: i.onDemandPrice ?? 0,
-          isActive: i.isActive,
-          instanceStatus: i.instanceStatus,
-          isPrimary: i.isPrimary,
-          lastSwitch: i.lastSwitchAt,
-        })),
-        200,
-      );
-    }
-    return c.json({
-      instances: rows.map((i) => ({
-        id: i.id,
-        agent_id: i.agentId,
-        instance_type: i.instanceType,
-        region: i.region,
-        az: i.az,
-        current_mode: i.currentMode,
-        current_pool_id: i.currentPoolId,
-        spot_price: i.spotPrice ?? 0,
-        ondemand_price: i.onDemandPrice ?? 0,
-        is_active: i.isActive,
-        instance_status: i.instanceStatus,
-        is_primary: i.isPrimary,
-        installed_at: i.installedAt,
-        last_switch_at: i.lastSwitchAt,
-      })),
-      limit: q.limit,
-      offset: q.offset,
-    }, 200);
+    const items = rows.map((i) => ({
+      ...i,
+      poolId: i.currentPoolId ?? "n/a",
+      spotPrice: i.spotPrice ?? 0,
+      onDemandPrice: i.onDemandPrice ?? 0,
+    }));
+    return c.json(
+      isAdmin(c)
+        ? items.map(Instance.toAdmin)
+        : { instances: items.map(Instance.toClient), limit: q.limit, offset: q.offset },
+      200,
+    );
   });
 
   app.openapi(replicasRoute, async (c) => {

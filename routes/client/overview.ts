@@ -11,8 +11,9 @@ import {
   switchesPerDay,
 } from "../../db/dashboard.ts";
 import { listSwitches } from "../../db/dashboard_switches.ts";
-import { CLIENT_AUTH, ClientParams, COMMON_ERRORS, json } from "./schemas.ts";
-import { ChartsResponse, OverviewResponse } from "./schemas_overview.ts";
+import { COMMON_ERRORS, json } from "../_openapi.ts";
+import { CLIENT_AUTH, ClientParams } from "./schemas.ts";
+import { ChartsResponse, Overview } from "./schemas_overview.ts";
 import { resolveClientId } from "./_scope.ts";
 import { clientSavings } from "./_savings.ts";
 import { money, utcDay, utcDayStart } from "./_display.ts";
@@ -27,7 +28,7 @@ const overviewRoute = defineRoute("client", {
   description:
     `${CLIENT_AUTH} One object with the admin dashboard's camelCase keys and the client dashboard's snake_case keys (T-20). Counters are aggregated per table (no join inflation); \`agentsOnline\` counts agents whose heartbeat is within AGENT_HEARTBEAT_TIMEOUT; \`lastSync\` is the newest heartbeat; savings come from the daily ledger plus today's figures computed on the fly. \`totalSwitches\` counts every recorded switch.`,
   request: { params: ClientParams },
-  responses: { 200: json(OverviewResponse, "Overview"), ...COMMON_ERRORS },
+  responses: { 200: json(Overview.admin, "Overview"), ...COMMON_ERRORS },
 });
 
 const chartsRoute = defineRoute("client", {
@@ -99,44 +100,30 @@ export function registerOverviewRoute(app: OpenAPIHono<AppEnv>): void {
     const savings = await clientSavings(db, { clientId, now, months: 1 });
     const recent = await listSwitches(db, { clientId, limit: 5, offset: 0 });
     const agents = await overviewAgents(db, { clientId, heartbeatCutoff: cutoff, limit: 20 });
-    const total = savings?.totalSavings ?? 0;
-    return c.json({
-      id: o.id,
-      name: o.name,
-      status: o.isActive && o.status === "active" ? "active" as const : "inactive" as const,
-      agentsOnline: o.agentsOnline,
-      agentsTotal: o.agentsTotal,
-      instances: o.activeInstances,
-      totalSavings: total,
-      totalDowntimeSeconds: o.totalDowntimeSeconds,
-      totalSwitches: o.totalSwitches,
-      averageDowntimeSeconds: o.switchesWithDowntime > 0
-        ? money(o.totalDowntimeSeconds / o.switchesWithDowntime)
-        : 0,
-      lastSync: o.lastSync,
-      client_id: o.id,
-      client_name: o.name,
-      total_agents: o.agentsTotal,
-      online_agents: o.agentsOnline,
-      active_instances: o.activeInstances,
-      spot_instances: o.spotInstances,
-      total_switches: o.totalSwitches,
-      switches_today: o.switchesToday,
-      total_savings: total,
-      monthly_savings: savings?.monthlySavings ?? 0,
-      weekly_savings: savings?.weeklySavings ?? 0,
-      today_savings: savings?.todaySavings ?? 0,
-      recent_switches: recent.map((s) => ({
-        id: s.id,
-        agent_id: s.agentId,
-        old_instance_id: s.oldInstanceId,
-        new_instance_id: s.newInstanceId,
-        old_mode: s.oldMode,
-        new_mode: s.newMode,
-        savings_impact: s.savingsImpact ?? 0,
-        initiated_at: s.initiatedAt,
-      })),
-      active_agents: agents.map((a) => ({ ...a })),
-    }, 200);
+    return c.json(
+      Overview.toAdmin({
+        ...o,
+        status: o.isActive && o.status === "active" ? "active" : "inactive",
+        totalSavings: savings?.totalSavings ?? 0,
+        monthlySavings: savings?.monthlySavings ?? 0,
+        weeklySavings: savings?.weeklySavings ?? 0,
+        todaySavings: savings?.todaySavings ?? 0,
+        averageDowntimeSeconds: o.switchesWithDowntime > 0
+          ? money(o.totalDowntimeSeconds / o.switchesWithDowntime)
+          : 0,
+        recentSwitches: recent.map((s) => ({
+          id: s.id,
+          agent_id: s.agentId,
+          old_instance_id: s.oldInstanceId,
+          new_instance_id: s.newInstanceId,
+          old_mode: s.oldMode,
+          new_mode: s.newMode,
+          savings_impact: s.savingsImpact ?? 0,
+          initiated_at: s.initiatedAt,
+        })),
+        activeAgents: agents,
+      }),
+      200,
+    );
   });
 }

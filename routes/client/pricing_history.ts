@@ -9,7 +9,7 @@ import {
   poolsWithLatestPrice,
   spotPriceBuckets,
 } from "../../db/dashboard_pricing.ts";
-import { COMMON_ERRORS, json } from "./schemas.ts";
+import { COMMON_ERRORS, json } from "../_openapi.ts";
 import { PricingHistoryQuery, PricingHistoryResponse } from "./schemas_overview.ts";
 
 const route = defineRoute("client", {

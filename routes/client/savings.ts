@@ -7,10 +7,13 @@ import { NotFoundError } from "../_errors.ts";
 import { LIMITS, pageQuery } from "../_pagination.ts";
 import { countSwitches, listSwitches } from "../../db/dashboard_switches.ts";
 import type { SwitchItem } from "../../db/dashboard_switches.ts";
-import { CLIENT_AUTH, ClientParams, COMMON_ERRORS, json } from "./schemas.ts";
+import { COMMON_ERRORS, json } from "../_openapi.ts";
+import { CLIENT_AUTH, ClientParams } from "./schemas.ts";
 import {
+  SavingsMonth,
   SavingsQuery,
   SavingsResponse,
+  Switch,
   SwitchesResponse,
   SwitchHistoryResponse,
 } from "./schemas_overview.ts";
@@ -53,23 +56,17 @@ const switchesRoute = defineRoute("client", {
   responses: { 200: json(SwitchesResponse, "Switches"), ...COMMON_ERRORS },
 });
 
-function cdSwitch(s: SwitchItem) {
+/** A switch as both dialects read it (the admin's trigger defaults to manual, the client's to model). */
+function switchItem(s: SwitchItem): z.infer<typeof Switch.item> {
   return {
-    id: s.id,
-    agent_id: s.agentId,
-    initiated_at: s.initiatedAt,
-    old_instance_id: s.oldInstanceId,
-    old_mode: s.oldMode,
-    old_az: s.oldAz,
-    old_pool_id: s.oldPoolId,
-    new_instance_id: s.newInstanceId,
-    new_mode: s.newMode,
-    new_az: s.newAz,
-    new_pool_id: s.newPoolId,
-    trigger_type: s.triggerType ?? "model",
-    savings_impact: s.savingsImpact ?? 0,
-    downtime_seconds: s.downtimeSeconds,
-    success: s.success,
+    ...s,
+    instanceId: s.newInstanceId,
+    fromPool: s.oldPoolId ?? "n/a",
+    toPool: s.newPoolId ?? "n/a",
+    trigger: s.triggerType ?? "manual",
+    triggerType: s.triggerType ?? "model",
+    price: (s.newMode === "spot" ? s.newSpotPrice : s.onDemandPrice) ?? 0,
+    savingsImpact: s.savingsImpact ?? 0,
   };
 }
 
@@ -82,19 +79,13 @@ export function registerSavingsRoutes(app: OpenAPIHono<AppEnv>): void {
     if (isAdmin(c) && range !== "monthly") return c.json([], 200);
     const s = await clientSavings(db, { clientId, now: clock(), months });
     if (!s) throw new NotFoundError("Client not found", "client_not_found");
-    if (isAdmin(c)) {
-      return c.json(
-        s.months.map((m) => ({
-          name: m.name,
-          year: m.year,
-          month: m.month,
-          savings: m.savings,
-          onDemandCost: m.baseline,
-          modelCost: m.actual,
-        })),
-        200,
-      );
-    }
+    const items = s.months.map((m) => ({
+      ...m,
+      onDemandCost: m.baseline,
+      actualCost: m.actual,
+      switchCount: m.switches,
+    }));
+    if (isAdmin(c)) return c.json(items.map(SavingsMonth.toAdmin), 200);
     return c.json({
       total_savings: s.totalSavings,
       monthly_savings: s.monthlySavings,
@@ -103,15 +94,7 @@ export function registerSavingsRoutes(app: OpenAPIHono<AppEnv>): void {
       average_savings_percent: s.averageSavingsPercent,
       last_settled_day: s.lastSettledDay,
       live_days: s.liveDays,
-      savings_by_month: s.months.map((m) => ({
-        year: m.year,
-        month: m.month,
-        name: m.name,
-        savings: m.savings,
-        on_demand_cost: m.baseline,
-        actual_cost: m.actual,
-        switch_count: m.switches,
-      })),
+      savings_by_month: items.map(SavingsMonth.toClient),
     }, 200);
   });
 
@@ -125,25 +108,11 @@ export function registerSavingsRoutes(app: OpenAPIHono<AppEnv>): void {
       limit: q.limit,
       offset: q.offset,
     });
-    if (!isAdmin(c)) {
-      return c.json({ switches: rows.map(cdSwitch), limit: q.limit, offset: q.offset }, 200);
-    }
+    const items = rows.map(switchItem);
     return c.json(
-      rows.map((s) => ({
-        id: s.id,
-        agentId: s.agentId,
-        instanceId: s.newInstanceId,
-        oldInstanceId: s.oldInstanceId,
-        newInstanceId: s.newInstanceId,
-        timestamp: s.timestamp,
-        fromMode: s.oldMode,
-        toMode: s.newMode,
-        fromPool: s.oldPoolId ?? "n/a",
-        toPool: s.newPoolId ?? "n/a",
-        trigger: s.triggerType ?? "manual",
-        price: (s.newMode === "spot" ? s.newSpotPrice : s.onDemandPrice) ?? 0,
-        savingsImpact: s.savingsImpact ?? 0,
-      })),
+      isAdmin(c)
+        ? items.map(Switch.toAdmin)
+        : { switches: items.map(Switch.toClient), limit: q.limit, offset: q.offset },
       200,
     );
   });
@@ -154,6 +123,9 @@ export function registerSavingsRoutes(app: OpenAPIHono<AppEnv>): void {
     const { limit, offset } = c.req.valid("query");
     const rows = await listSwitches(db, { clientId, limit, offset });
     const total = await countSwitches(db, { clientId });
-    return c.json({ switches: rows.map(cdSwitch), total, limit, offset }, 200);
+    return c.json(
+      { switches: rows.map(switchItem).map(Switch.toClient), total, limit, offset },
+      200,
+    );
   });
 }

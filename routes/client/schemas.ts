@@ -1,46 +1,8 @@
 /**
- * Schemas and helpers shared by the dashboard routes (client, admin, notifications): the error
- * body, path parameters, response wrappers and the credential notes every description carries.
+ * Schemas shared by the dashboard routes (client, admin, notifications): path parameters,
+ * timestamps and the credential notes every description carries. OpenAPI helpers: ../_openapi.ts.
  */
 import { z } from "@hono/zod-openapi";
-
-import { ErrorBody } from "../_schemas.ts";
-export { ErrorBody };
-
-type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 410 | 503;
-
-const ERROR_TEXT: Record<ErrorStatus, string> = {
-  400: "Invalid request (validation failed or a rule refused it)",
-  401: "Missing or invalid credential",
-  403: "The credential may not use this route (or the client account is inactive)",
-  404: "Unknown id, or an id of another client",
-  409: "Conflicts with the current state",
-  410: "Removed on purpose; the body names the replacement",
-  503: "Database unavailable; retry after the Retry-After seconds",
-};
-
-/** A JSON response entry. */
-export interface JsonResponse<T extends z.ZodType> {
-  description: string;
-  content: { "application/json": { schema: T } };
-}
-
-/** A JSON response entry for `schema`. */
-export function json<T extends z.ZodType>(schema: T, description: string): JsonResponse<T> {
-  return { description, content: { "application/json": { schema } } };
-}
-
-/** Error response entries for the given statuses (all share ErrorBody). */
-export function errorResponses<const S extends readonly ErrorStatus[]>(
-  ...statuses: S
-): { [K in S[number]]: JsonResponse<typeof ErrorBody> } {
-  const out: Record<number, JsonResponse<typeof ErrorBody>> = {};
-  for (const s of statuses) out[s] = json(ErrorBody, ERROR_TEXT[s]);
-  return out as { [K in S[number]]: JsonResponse<typeof ErrorBody> };
-}
-
-/** Errors every authenticated dashboard route may answer. */
-export const COMMON_ERRORS = errorResponses(400, 401, 403, 404, 503);
 
 /** Credential note of routes shared by both dashboards. */
 export const CLIENT_AUTH =

@@ -1,36 +1,16 @@
 /** Zod schemas of the client agent routes (CONTRACT E30–E36). */
 import { z } from "@hono/zod-openapi";
 import { Timestamp } from "./schemas.ts";
+import { dialects, listResponse, withBothKeySets } from "../_dialect.ts";
+import { intInput } from "../_schemas.ts";
 
 const nstr = z.string().nullable();
 
-/** E30 item for the client dashboard (snake_case). */
-export const CdAgent = z.object({
-  id: z.string(),
-  hostname: nstr,
-  logical_agent_id: z.string(),
-  instance_id: nstr,
-  instance_type: nstr,
-  region: nstr,
-  az: nstr,
-  current_mode: z.string(),
-  current_pool_id: nstr,
-  status: z.string().describe(
-    "online | offline | disabled | switching ...; online only while heartbeats are fresh",
-  ),
-  last_heartbeat_at: Timestamp.nullable(),
-  enabled: z.boolean(),
-  auto_switch_enabled: z.boolean(),
-  auto_terminate_enabled: z.boolean(),
-  manual_replica_enabled: z.boolean(),
-  replica_count: z.number().int().describe("Active replicas of the agent"),
-  instance_count: z.number().int(),
-  terminate_wait_seconds: z.number().int(),
-  agent_version: nstr,
-});
-
-/** E30 item for the admin dashboard (camelCase). */
-export const AdAgent = z.object({
+/**
+ * E30 item in both dialects (`terminateWaitSeconds` for the client, `…Minutes` for the admin); the
+ * admin's items carry the client's snake_case keys too.
+ */
+export const Agent = withBothKeySets(dialects({
   id: z.string(),
   logicalAgentId: z.string(),
   hostname: nstr,
@@ -40,26 +20,30 @@ export const AdAgent = z.object({
   az: nstr,
   currentMode: z.string(),
   currentPoolId: nstr,
-  status: z.string(),
-  lastHeartbeat: Timestamp.nullable(),
-  instanceCount: z.number().int().describe("Active instances of the agent"),
-  replicaCount: z.number().int(),
+  status: z.string().describe(
+    "online | offline | disabled | switching ...; online only while heartbeats are fresh",
+  ),
+  lastHeartbeatAt: Timestamp.nullable(),
   enabled: z.boolean(),
   autoSwitchEnabled: z.boolean(),
-  manualReplicaEnabled: z.boolean(),
   autoTerminateEnabled: z.boolean(),
+  manualReplicaEnabled: z.boolean(),
+  replicaCount: z.number().int().describe("Active replicas of the agent"),
+  instanceCount: z.number().int().describe("Active instances of the agent"),
+  terminateWaitSeconds: z.number().int(),
   terminateWaitMinutes: z.number(),
   agentVersion: nstr,
-});
+}, {
+  adminOnly: ["terminateWaitMinutes"],
+  clientOnly: ["terminateWaitSeconds"],
+  adminNames: { lastHeartbeatAt: "lastHeartbeat" },
+}));
 
 /** E30 response: `{agents}` for a client token, a bare array for the admin credential. */
-export const AgentsResponse = z.union([
-  z.object({ agents: z.array(CdAgent), limit: z.number().int(), offset: z.number().int() }),
-  z.array(AdAgent),
-]);
+export const AgentsResponse = listResponse("agents", Agent);
 
-/** E32 item for the admin dashboard. */
-export const AdAgentHistory = z.object({
+/** E32 item in both dialects (the admin's items carry both key sets). */
+export const AgentHistory = withBothKeySets(dialects({
   id: z.string(),
   logicalAgentId: z.string(),
   hostname: nstr,
@@ -74,39 +58,14 @@ export const AdAgentHistory = z.object({
   manualReplicaEnabled: z.boolean(),
   createdAt: Timestamp,
   updatedAt: Timestamp,
-  lastHeartbeat: Timestamp.nullable(),
+  lastHeartbeatAt: Timestamp.nullable(),
   installedAt: Timestamp.nullable(),
   terminatedAt: Timestamp.nullable(),
   deletedAt: Timestamp.nullable(),
-});
-
-/** E32 item for a client token. */
-export const CdAgentHistory = z.object({
-  id: z.string(),
-  logical_agent_id: z.string(),
-  hostname: nstr,
-  instance_id: nstr,
-  instance_type: nstr,
-  region: nstr,
-  az: nstr,
-  current_mode: z.string(),
-  status: z.string(),
-  enabled: z.boolean(),
-  auto_switch_enabled: z.boolean(),
-  manual_replica_enabled: z.boolean(),
-  created_at: Timestamp,
-  updated_at: Timestamp,
-  last_heartbeat_at: Timestamp.nullable(),
-  installed_at: Timestamp.nullable(),
-  terminated_at: Timestamp.nullable(),
-  deleted_at: Timestamp.nullable(),
-});
+}, { adminNames: { lastHeartbeatAt: "lastHeartbeat" } }));
 
 /** E32 response. */
-export const AgentHistoryResponse = z.union([
-  z.object({ agents: z.array(CdAgentHistory), limit: z.number().int(), offset: z.number().int() }),
-  z.array(AdAgentHistory),
-]);
+export const AgentHistoryResponse = listResponse("agents", AgentHistory);
 
 const PricePoint = z.object({
   time: Timestamp,
@@ -195,33 +154,33 @@ export const SettingsBody = z.object({
   auto_terminate_enabled: z.boolean().optional(),
   manual_replica_enabled: z.boolean().optional(),
   replica_enabled: z.boolean().optional(),
-  replica_count: z.number().int().min(0).max(10).optional().describe(
+  replica_count: intInput(0, 10).optional().describe(
     "Accepted and ignored: manual replica mode keeps exactly one standby per primary",
   ),
-  terminate_wait_seconds: z.number().int().min(0).max(86400).optional(),
+  terminate_wait_seconds: intInput(0, 86400).optional(),
 });
 
 /** E34/E35 response: the resulting settings in both key sets. */
-export const SettingsResponse = z.object({
+export const Settings = withBothKeySets(dialects({
   success: z.literal(true),
-  agent_id: z.string(),
-  auto_switch_enabled: z.boolean(),
-  auto_terminate_enabled: z.boolean(),
-  manual_replica_enabled: z.boolean(),
-  replica_count: z.number().int(),
-  terminate_wait_seconds: z.number().int(),
+  agentId: z.string(),
   autoSwitchEnabled: z.boolean(),
   autoTerminateEnabled: z.boolean(),
   manualReplicaEnabled: z.boolean(),
+  replicaCount: z.number().int(),
+  terminateWaitSeconds: z.number().int(),
   terminateWaitMinutes: z.number(),
   changed: z.array(z.string()).describe("Settings that actually changed"),
-  terminated_replica_ids: z.array(z.string()),
-});
+  terminatedReplicaIds: z.array(z.string()),
+}, {
+  adminOnly: ["terminateWaitMinutes"],
+  clientOnly: ["agentId", "replicaCount", "terminateWaitSeconds", "terminatedReplicaIds"],
+}));
 
 /** E35 body (the admin dashboard's config modal sends all four camelCase keys). */
 export const ConfigBody = z.object({
-  terminateWaitMinutes: z.number().int().min(0).max(1440).optional(),
-  terminate_wait_minutes: z.number().int().min(0).max(1440).optional(),
+  terminateWaitMinutes: intInput(0, 1440).optional(),
+  terminate_wait_minutes: intInput(0, 1440).optional(),
   autoSwitchEnabled: z.boolean().optional(),
   manualReplicaEnabled: z.boolean().optional(),
   autoTerminateEnabled: z.boolean().optional(),

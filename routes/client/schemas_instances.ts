@@ -1,49 +1,36 @@
 /** Zod schemas of the client instance routes (CONTRACT E37–E44). */
 import { z } from "@hono/zod-openapi";
 import { Timestamp } from "./schemas.ts";
+import { dialects, listResponse } from "../_dialect.ts";
 
 const nstr = z.string().nullable();
 
-/** E37 item for the client dashboard (prices are numbers: it calls `.toFixed(4)`). */
-export const CdInstance = z.object({
-  id: z.string(),
-  agent_id: nstr,
-  instance_type: z.string(),
-  region: z.string(),
-  az: z.string(),
-  current_mode: z.string(),
-  current_pool_id: nstr,
-  spot_price: z.number(),
-  ondemand_price: z.number(),
-  is_active: z.boolean(),
-  instance_status: z.string(),
-  is_primary: z.boolean(),
-  installed_at: Timestamp.nullable(),
-  last_switch_at: Timestamp.nullable(),
-});
-
-/** E37 item for the admin dashboard. */
-export const AdInstance = z.object({
+/** E37 item in both dialects (prices are numbers: the client dashboard calls `.toFixed(4)`). */
+export const Instance = dialects({
   id: z.string(),
   agentId: nstr,
-  type: z.string(),
+  instanceType: z.string(),
   region: z.string(),
   az: z.string(),
-  mode: z.string(),
+  currentMode: z.string(),
+  currentPoolId: nstr,
   poolId: z.string().describe('"n/a" when not on a spot pool'),
   spotPrice: z.number(),
   onDemandPrice: z.number(),
   isActive: z.boolean(),
   instanceStatus: z.string(),
   isPrimary: z.boolean(),
-  lastSwitch: Timestamp.nullable(),
+  installedAt: Timestamp.nullable(),
+  lastSwitchAt: Timestamp.nullable(),
+}, {
+  adminOnly: ["poolId"],
+  clientOnly: ["currentPoolId", "installedAt"],
+  adminNames: { instanceType: "type", currentMode: "mode", lastSwitchAt: "lastSwitch" },
+  clientNames: { onDemandPrice: "ondemand_price" },
 });
 
 /** E37 response. */
-export const InstancesResponse = z.union([
-  z.object({ instances: z.array(CdInstance), limit: z.number().int(), offset: z.number().int() }),
-  z.array(AdInstance),
-]);
+export const InstancesResponse = listResponse("instances", Instance);
 
 /** E37 filters. */
 export const InstanceFilterQuery = z.object({
@@ -168,6 +155,9 @@ const OptionPool = z.object({
   az: z.string(),
   instanceType: z.string(),
   price: z.number(),
+  savings: z.number().describe(
+    "% below on-demand (0 when unpriced); the admin dashboard calls `savings.toFixed`",
+  ),
 });
 
 /** E42 response (both the predecessor's and the admin dashboard's names, T-21). */
@@ -201,7 +191,8 @@ export const ForceSwitchResponse = z.object({
   superseded_command_ids: z.array(z.string()),
 });
 
-const LogEntryAd = z.object({
+/** E44 item in both dialects. */
+export const LogEntry = dialects({
   eventType: z.string(),
   timestamp: Timestamp,
   status: z.string(),
@@ -213,20 +204,5 @@ const LogEntryAd = z.object({
   instanceType: nstr,
 });
 
-const LogEntryCd = z.object({
-  event_type: z.string(),
-  timestamp: Timestamp,
-  status: z.string(),
-  from_value: nstr,
-  to_value: nstr,
-  savings: z.number(),
-  price: z.number(),
-  reason: nstr,
-  instance_type: nstr,
-});
-
 /** E44 response. */
-export const LogsResponse = z.union([
-  z.object({ logs: z.array(LogEntryCd), limit: z.number().int(), offset: z.number().int() }),
-  z.array(LogEntryAd),
-]);
+export const LogsResponse = listResponse("logs", LogEntry);

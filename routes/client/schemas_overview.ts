@@ -1,35 +1,29 @@
 /** Zod schemas of the client overview, savings, switches and charts routes (E29, E45–E48, M1). */
 import { z } from "@hono/zod-openapi";
 import { Timestamp } from "./schemas.ts";
+import { dialects, listResponse, withBothKeySets } from "../_dialect.ts";
 
 const nstr = z.string().nullable();
 
 /** E29: both dashboards' key sets in one object (T-20). */
-export const OverviewResponse = z.object({
+export const Overview = withBothKeySets(dialects({
   id: z.string(),
   name: z.string(),
   status: z.enum(["active", "inactive"]),
   agentsOnline: z.number().int(),
   agentsTotal: z.number().int(),
-  instances: z.number().int(),
+  activeInstances: z.number().int(),
+  spotInstances: z.number().int(),
   totalSavings: z.number(),
+  monthlySavings: z.number(),
+  weeklySavings: z.number(),
+  todaySavings: z.number(),
   totalDowntimeSeconds: z.number(),
   totalSwitches: z.number().int(),
+  switchesToday: z.number().int(),
   averageDowntimeSeconds: z.number(),
   lastSync: Timestamp.nullable().describe("Newest heartbeat of the client's agents"),
-  client_id: z.string(),
-  client_name: z.string(),
-  total_agents: z.number().int(),
-  online_agents: z.number().int(),
-  active_instances: z.number().int(),
-  spot_instances: z.number().int(),
-  total_switches: z.number().int(),
-  switches_today: z.number().int(),
-  total_savings: z.number(),
-  monthly_savings: z.number(),
-  weekly_savings: z.number(),
-  today_savings: z.number(),
-  recent_switches: z.array(z.object({
+  recentSwitches: z.array(z.object({
     id: z.string(),
     agent_id: z.string(),
     old_instance_id: nstr,
@@ -39,7 +33,7 @@ export const OverviewResponse = z.object({
     savings_impact: z.number(),
     initiated_at: Timestamp,
   })),
-  active_agents: z.array(z.object({
+  activeAgents: z.array(z.object({
     id: z.string(),
     status: z.string(),
     hostname: nstr,
@@ -49,7 +43,25 @@ export const OverviewResponse = z.object({
     current_mode: z.string(),
     last_heartbeat_at: Timestamp.nullable(),
   })),
-});
+}, {
+  adminOnly: ["status", "totalDowntimeSeconds", "averageDowntimeSeconds", "lastSync"],
+  clientOnly: [
+    "spotInstances",
+    "monthlySavings",
+    "weeklySavings",
+    "todaySavings",
+    "switchesToday",
+    "recentSwitches",
+    "activeAgents",
+  ],
+  adminNames: { activeInstances: "instances" },
+  clientNames: {
+    id: "client_id",
+    name: "client_name",
+    agentsOnline: "online_agents",
+    agentsTotal: "total_agents",
+  },
+}));
 
 /** E46 query. */
 export const SavingsQuery = z.object({
@@ -59,15 +71,16 @@ export const SavingsQuery = z.object({
   months: z.coerce.number().int().min(1).max(36).default(12),
 });
 
-/** E46 for the admin credential: months oldest first. */
-export const AdSavingsMonth = z.object({
+/** E46 month in both dialects (the admin credential gets them as a bare array, oldest first). */
+export const SavingsMonth = dialects({
   name: z.string(),
   year: z.number().int(),
   month: z.number().int(),
   savings: z.number(),
   onDemandCost: z.number(),
-  modelCost: z.number(),
-});
+  actualCost: z.number(),
+  switchCount: z.number().int(),
+}, { clientOnly: ["switchCount"], adminNames: { actualCost: "modelCost" } });
 
 /** E46 for a client token. */
 export const CdSavings = z.object({
@@ -82,69 +95,60 @@ export const CdSavings = z.object({
   average_savings_percent: z.number(),
   last_settled_day: z.string().nullable().describe("Newest day the daily job stored"),
   live_days: z.array(z.string()).describe("Days computed on the fly (not yet stored)"),
-  savings_by_month: z.array(z.object({
-    year: z.number().int(),
-    month: z.number().int(),
-    name: z.string(),
-    savings: z.number(),
-    on_demand_cost: z.number(),
-    actual_cost: z.number(),
-    switch_count: z.number().int(),
-  })),
+  savings_by_month: z.array(SavingsMonth.client),
 });
 
 /** E46 response. */
-export const SavingsResponse = z.union([CdSavings, z.array(AdSavingsMonth)]);
+export const SavingsResponse = z.union([CdSavings, z.array(SavingsMonth.admin)]);
 
-/** M1 item (client dashboard switches page). */
-export const CdSwitch = z.object({
+/** M1/E47 switch in both dialects (`timestamp` for the admin is when the new instance came up). */
+export const Switch = dialects({
   id: z.string(),
-  agent_id: z.string(),
-  initiated_at: Timestamp,
-  old_instance_id: nstr,
-  old_mode: nstr,
-  old_az: nstr,
-  old_pool_id: nstr,
-  new_instance_id: z.string(),
-  new_mode: nstr,
-  new_az: nstr,
-  new_pool_id: nstr,
-  trigger_type: z.string().describe("manual | model | emergency ..."),
-  savings_impact: z.number().describe("$ per hour saved by the switch (negative = costlier)"),
-  downtime_seconds: z.number().nullable(),
+  agentId: z.string(),
+  instanceId: z.string().describe("The new instance (T-21)"),
+  initiatedAt: Timestamp,
+  timestamp: Timestamp,
+  oldInstanceId: nstr,
+  oldMode: nstr,
+  oldAz: nstr,
+  oldPoolId: nstr,
+  newInstanceId: z.string(),
+  newMode: nstr,
+  newAz: nstr,
+  newPoolId: nstr,
+  fromPool: z.string(),
+  toPool: z.string(),
+  trigger: z.string(),
+  triggerType: z.string().describe("manual | model | emergency ..."),
+  price: z.number(),
+  savingsImpact: z.number().describe("$ per hour saved by the switch (negative = costlier)"),
+  downtimeSeconds: z.number().nullable(),
   success: z.boolean(),
+}, {
+  adminOnly: ["instanceId", "timestamp", "fromPool", "toPool", "trigger", "price"],
+  clientOnly: [
+    "initiatedAt",
+    "oldAz",
+    "oldPoolId",
+    "newAz",
+    "newPoolId",
+    "triggerType",
+    "downtimeSeconds",
+    "success",
+  ],
+  adminNames: { oldMode: "fromMode", newMode: "toMode" },
 });
 
 /** M1 response. */
 export const SwitchesResponse = z.object({
-  switches: z.array(CdSwitch),
+  switches: z.array(Switch.client),
   total: z.number().int(),
   limit: z.number().int(),
   offset: z.number().int(),
 });
 
-/** E47 item for the admin dashboard. */
-export const AdSwitch = z.object({
-  id: z.string(),
-  agentId: z.string(),
-  instanceId: z.string().describe("The new instance (T-21)"),
-  oldInstanceId: nstr,
-  newInstanceId: z.string(),
-  timestamp: Timestamp,
-  fromMode: nstr,
-  toMode: nstr,
-  fromPool: z.string(),
-  toPool: z.string(),
-  trigger: z.string(),
-  price: z.number(),
-  savingsImpact: z.number(),
-});
-
 /** E47 response. */
-export const SwitchHistoryResponse = z.union([
-  z.object({ switches: z.array(CdSwitch), limit: z.number().int(), offset: z.number().int() }),
-  z.array(AdSwitch),
-]);
+export const SwitchHistoryResponse = listResponse("switches", Switch);
 
 /** E48 response. */
 export const ChartsResponse = z.object({

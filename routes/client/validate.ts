@@ -15,7 +15,8 @@ import {
   resolvePrincipal,
   sourceAddress,
 } from "../_middleware/auth.ts";
-import { jsonBody, ValidateFail, ValidateOk } from "../admin/client_schemas.ts";
+import { json } from "../_openapi.ts";
+import { ValidateFail, ValidateOk } from "../admin/client_schemas.ts";
 
 const validateRoute = defineRoute("none", {
   method: "get",
@@ -25,10 +26,10 @@ const validateRoute = defineRoute("none", {
   description:
     "Requires `Authorization: Bearer <client token>`. 401 for a missing, malformed, expired, revoked or unknown token; 403 for an inactive client; failures are limited to VALIDATE_RATE_LIMIT per source address per minute (429 with Retry-After).",
   responses: {
-    200: jsonBody("The token is valid", ValidateOk),
-    401: jsonBody("Missing, malformed, expired, revoked or unknown token", ValidateFail),
-    403: jsonBody("The client account is not active", ValidateFail),
-    429: jsonBody("Too many failed attempts from this address", ValidateFail),
+    200: json(ValidateOk, "The token is valid"),
+    401: json(ValidateFail, "Missing, malformed, expired, revoked or unknown token"),
+    403: json(ValidateFail, "The client account is not active"),
+    429: json(ValidateFail, "Too many failed attempts from this address"),
   },
 });
 
