@@ -318,7 +318,7 @@ export class Executor {
   #rollbackAndRelease(p: Pinned): void {
     const done = p.conn.query("ROLLBACK").then(
       () => this.o.backends.release(p.conn, p.tainted),
-      () => p.conn.destroy(),
+      () => this.o.backends.release(p.conn, true),
     );
     this.#pending.add(done);
     done.finally(() => this.#pending.delete(done));
@@ -331,7 +331,7 @@ export class Executor {
 
   /** Drops every pinned session (their transactions roll back as the connections close). */
   async close(): Promise<void> {
-    for (const p of this.#sessions.drain()) p.conn.destroy();
+    for (const p of this.#sessions.drain()) this.o.backends.release(p.conn, true);
     await Promise.allSettled([...this.#pending]);
   }
 }
