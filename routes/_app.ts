@@ -10,6 +10,7 @@ import type { Logger } from "../core/log.ts";
 import type { AppDeps, ClientPrincipal } from "../services/types.ts";
 import { BadRequestError, NotFoundError } from "./_errors.ts";
 import { authenticate } from "./_middleware/auth.ts";
+import { wellFormedJsonBody } from "./_middleware/json_body.ts";
 import { readBody } from "./_middleware/read_body.ts";
 import type { AuthOptions } from "./_middleware/auth.ts";
 
@@ -76,8 +77,11 @@ export function defineRoute<const R extends RouteConfig>(
   route: R,
   opts: AuthOptions = {},
 ): R & { "x-auth": AuthKind } {
-  // The body is read only after authentication, within a size limit and a deadline.
-  const middleware = auth === "none" ? [readBody()] : [authenticate(auth, opts), readBody()];
+  // The body is read only after authentication, within a size limit and a deadline, then made
+  // well-formed (no lone surrogates) and depth-checked before the validators see it.
+  const middleware = auth === "none"
+    ? [readBody(), wellFormedJsonBody()]
+    : [authenticate(auth, opts), readBody(), wellFormedJsonBody()];
   const extra = route.middleware
     ? (Array.isArray(route.middleware) ? route.middleware : [route.middleware])
     : [];

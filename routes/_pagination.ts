@@ -1,8 +1,9 @@
 /**
- * Paging of list routes: every list takes `limit` and `offset` (query strings coerced by zod), with
+ * Paging of list routes: every list takes `limit` and `offset` (decimal digits only), with
  * a default and a maximum per route, so no route ever returns an unbounded table.
  */
-import { z } from "@hono/zod-openapi";
+import type { z } from "@hono/zod-openapi";
+import { decimalInt } from "./_validators.ts";
 
 /** Default and maximum page size of one list route. */
 export interface PageLimits {
@@ -21,16 +22,13 @@ export const MAX_OFFSET = 100_000;
 
 /** The `limit`/`offset` query fields for a route with these limits (spread into its query schema). */
 export function pageQuery(limits: PageLimits): {
-  limit: z.ZodDefault<z.ZodCoercedNumber<unknown>>;
-  offset: z.ZodDefault<z.ZodCoercedNumber<unknown>>;
+  limit: z.ZodDefault<z.ZodType<number, string>>;
+  offset: z.ZodDefault<z.ZodType<number, string>>;
 } {
   return {
-    limit: z.coerce.number().int().min(1).max(limits.maxLimit).default(limits.defaultLimit)
+    limit: decimalInt(1, limits.maxLimit, limits.defaultLimit)
       .describe(`Page size (default ${limits.defaultLimit}, maximum ${limits.maxLimit}).`),
-    // The converter marks a coerced number with min(0) as nullable; it is not.
-    offset: z.coerce.number().int().min(0).max(MAX_OFFSET).default(0)
-      .describe("Rows to skip (default 0).")
-      .openapi({ type: "integer", minimum: 0, maximum: MAX_OFFSET, default: 0 }),
+    offset: decimalInt(0, MAX_OFFSET, 0).describe("Rows to skip (default 0)."),
   };
 }
 

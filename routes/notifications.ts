@@ -4,6 +4,7 @@
  */
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "@hono/zod-openapi";
+import { identifier } from "./_validators.ts";
 import type { AppContext, AppEnv } from "./_app.ts";
 import { clientScopeOrAll, defineRoute } from "./_app.ts";
 import { NotFoundError } from "./_errors.ts";
@@ -38,7 +39,7 @@ const listRoute = defineRoute("client", {
   description: `${SCOPE} A bare array (the admin dashboard's shape) for both credentials.`,
   request: {
     query: z.object({
-      client_id: z.string().max(64).optional(),
+      client_id: z.union([z.literal(""), identifier(64)]).optional(),
       unread_only: z.enum(["true", "false", "1", "0"]).optional(),
       ...pageQuery(LIMITS.notifications),
     }),
@@ -53,7 +54,7 @@ const markReadRoute = defineRoute("client", {
   summary: "Mark one notification read",
   description:
     `${SCOPE} No body needed (an empty JSON body is accepted, T-24). 404 for an unknown id or another client's.`,
-  request: { params: z.object({ notif_id: z.string().min(1).max(64) }) },
+  request: { params: z.object({ notif_id: identifier(64) }) },
   responses: {
     200: json(z.object({ success: z.literal(true), id: z.string() }), "Marked"),
     ...COMMON_ERRORS,
@@ -68,7 +69,9 @@ const markAllRoute = defineRoute("client", {
   description:
     `${SCOPE} Body \`{client_id?: string | null}\`. A client token marks only its own client's, whatever it sends. The admin credential marks one client's with \`client_id\`, or every client's with null/absent (the admin dashboard's header bell lists all clients).`,
   request: {
-    body: jsonRequest(z.object({ client_id: z.string().max(64).nullable().optional() })),
+    body: jsonRequest(
+      z.object({ client_id: z.union([z.literal(""), identifier(64)]).nullable().optional() }),
+    ),
   },
   responses: {
     200: json(z.object({ success: z.literal(true), updated: z.number().int() }), "Marked"),

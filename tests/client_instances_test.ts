@@ -126,7 +126,12 @@ Deno.test("client: instance pricing, metrics, price history and options", async 
   assert.ok(m.body.totalSavings > 0, "two hours on spot below on-demand saved something");
   assert.equal(typeof m.body.uptimeHours, "number");
 
-  const h = await call(t, "GET", "/api/client/instances/i-spot1/price-history?days=200", {
+  // days outside 1..90 is a 400 now (issue 13: the predecessor clamped 200 to 90 silently).
+  const tooLong = await call(t, "GET", "/api/client/instances/i-spot1/price-history?days=200", {
+    token: t.adminToken,
+  });
+  assert.equal(tooLong.status, 400);
+  const h = await call(t, "GET", "/api/client/instances/i-spot1/price-history?days=90", {
     token: t.adminToken,
   });
   assert.equal(h.status, 200);

@@ -1,5 +1,6 @@
 /** Zod schemas of the admin client-management routes (CONTRACT E54-E60) and of /api/client/validate. */
 import { z } from "@hono/zod-openapi";
+import { decimalInt, identifier, wellFormedText } from "../_validators.ts";
 
 // Deliberately loose (one @, no spaces, a dot in the domain): the address is a contact field,
 // not a login, and operators paste all sorts of valid addresses.
@@ -9,13 +10,13 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /** Path parameter `client_id`. */
 export const ClientIdParam = z.object({
-  client_id: z.string().min(1).max(64).openapi({ param: { name: "client_id", in: "path" } }),
+  client_id: identifier(64).openapi({ param: { name: "client_id", in: "path" } }),
 });
 
 /** Body of POST /api/admin/clients/create. */
 export const CreateClientBody = z.object({
-  name: z.string().trim().min(1, "name is required").max(255),
-  email: z.string().trim().max(255).refine((v) => v === "" || EMAIL.test(v), {
+  name: wellFormedText(255).trim().min(1, "name is required"),
+  email: wellFormedText(255).trim().refine((v) => v === "" || EMAIL.test(v), {
     message: "email must be an e-mail address",
   }).nullable().optional().openapi({
     description:
@@ -59,13 +60,13 @@ export const ClientDetail = ClientListItem.extend({
 
 /** Query of GET /api/admin/clients. */
 export const ListClientsQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(1000).default(500),
-  offset: z.coerce.number().int().min(0).default(0),
+  limit: decimalInt(1, 1000, 500),
+  offset: decimalInt(0, 100_000, 0),
 });
 
 /** Query of GET /api/admin/clients/growth. */
 export const GrowthQuery = z.object({
-  days: z.coerce.number().int().min(1).max(365).default(30),
+  days: decimalInt(1, 365, 30),
 });
 
 /** One day of GET /api/admin/clients/growth; `count` = `total` (the admin dashboard charts it). */

@@ -1,6 +1,7 @@
 /** Fleet views of the admin: pool statistics and agent health (CONTRACT E66, E67). */
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "@hono/zod-openapi";
+import { decimalInt } from "../_validators.ts";
 import type { AppEnv } from "../_app.ts";
 import { defineRoute } from "../_app.ts";
 import { LIMITS, pageQuery } from "../_pagination.ts";
@@ -24,8 +25,8 @@ const poolsRoute = defineRoute("admin", {
     `${ADMIN_AUTH} Active pools per region and instance type with active instances; interruption signals per pool over \`days\` (default 30) from termination_events. Each list holds at most \`limit\` rows.`,
   request: {
     query: z.object({
-      days: z.coerce.number().int().min(1).max(365).default(30),
-      limit: z.coerce.number().int().min(1).max(500).default(100),
+      days: decimalInt(1, 365, 30),
+      limit: decimalInt(1, 500, 100),
     }),
   },
   responses: { 200: json(PoolStatsResponse, "Statistics"), ...COMMON_ERRORS },

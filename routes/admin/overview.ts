@@ -1,6 +1,7 @@
 /** Admin overview routes: stats, instances, agents, activity feed (CONTRACT E58, E61–E63). */
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "@hono/zod-openapi";
+import { wellFormedText } from "../_validators.ts";
 import type { AppEnv } from "../_app.ts";
 import { defineRoute } from "../_app.ts";
 import { LIMITS, pageQuery } from "../_pagination.ts";
@@ -38,8 +39,8 @@ const instancesRoute = defineRoute("admin", {
     query: z.object({
       status: z.enum(["active", "terminated"]).optional(),
       mode: z.enum(["spot", "ondemand"]).optional(),
-      region: z.string().max(32).optional(),
-      search: z.string().max(100).optional(),
+      region: wellFormedText(32).optional(),
+      search: wellFormedText(100).optional(),
       ...pageQuery(LIMITS.admin),
     }),
   },
@@ -54,7 +55,10 @@ const agentsRoute = defineRoute("admin", {
   description:
     `${ADMIN_AUTH} Optional \`status\` filter on the displayed status (online only while the heartbeat is fresh). Newest heartbeat first.`,
   request: {
-    query: z.object({ status: z.string().max(20).optional(), ...pageQuery(LIMITS.admin) }),
+    query: z.object({
+      status: z.enum(["online", "offline", "disabled", "deleted"]).optional(),
+      ...pageQuery(LIMITS.admin),
+    }),
   },
   responses: { 200: json(AdminAgentsResponse, "Agents"), ...COMMON_ERRORS },
 });

@@ -1,6 +1,7 @@
 /** GET /api/admin/search (CONTRACT E65): clients, instances and agents matching a text. */
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "@hono/zod-openapi";
+import { decimalInt, wellFormedText } from "../_validators.ts";
 import type { AppEnv } from "../_app.ts";
 import { defineRoute } from "../_app.ts";
 import { LIMITS } from "../_pagination.ts";
@@ -18,8 +19,8 @@ const route = defineRoute("admin", {
     `${ADMIN_AUTH} \`q\` shorter than 2 characters answers empty lists. Substring match on names, e-mails and ids; \`%\` and \`_\` are matched literally (B-07). At most \`limit\` hits per category (default 20, maximum 100). An agent \`isActive\` when enabled and not deleted.`,
   request: {
     query: z.object({
-      q: z.string().max(100).default(""),
-      limit: z.coerce.number().int().min(1).max(LIMITS.search.maxLimit)
+      q: wellFormedText(100).default(""),
+      limit: decimalInt(1, LIMITS.search.maxLimit, LIMITS.search.defaultLimit)
         .default(LIMITS.search.defaultLimit),
     }),
   },

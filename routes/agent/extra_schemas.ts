@@ -7,19 +7,24 @@
 import { z } from "@hono/zod-openapi";
 import { parseAgentTime } from "../../core/agent_time.ts";
 import type { NormalizedPricing } from "../../core/pricing_report.ts";
+import { isPlausibleAgentTime } from "../../core/text.ts";
+import { agentMode, agentTime, decimalInt, identifier, wellFormedText } from "../_validators.ts";
 
 // Moved to core/ (services use them too); re-exported for the route files.
 export { parseAgentTime };
 export type { NormalizedPricing };
 
 /** Path parameter of every agent route. */
-export const AgentParams = z.object({ agent_id: z.string().min(1).max(64) });
+export const AgentParams = z.object({ agent_id: identifier(64) });
 
 // The shared error and success bodies (routes/_schemas.ts).
 export { ErrorBody, SuccessBody } from "../_schemas.ts";
 
 const price = z.number().finite().nonnegative().max(9999);
-const str = (max: number) => z.string().max(max).nullish();
+const str = (max: number) => wellFormedText(max).nullish();
+const time = agentTime({ allowEmpty: true }).nullish();
+/** An instance id where the agent may also send "" or "unknown" (both read as not known). */
+const instanceRef = z.union([z.literal(""), identifier(64)]).nullish();
 
 // ---------------------------------------------------------------------------------------------
 // E06 pricing report (v4 shape and the legacy v3.2 shape, CONTRACT E06 and T-18)
@@ -33,13 +38,13 @@ const PoolItem = z.object({
 });
 
 const PricingInstance = z.object({
-  instance_id: str(64),
+  instance_id: instanceRef,
   instance_type: str(64),
   region: str(32),
   az: str(32),
-  mode: str(16),
+  mode: agentMode().nullish(),
   pool_id: str(128),
-  current_mode: str(16),
+  current_mode: agentMode().nullish(),
   current_pool_id: str(128),
 });
 
@@ -48,7 +53,7 @@ const PricingBlock = z.object({
   current_spot_price: price.nullish(),
   cheapest_pool: z.object({ pool_id: z.string().max(128), price: price.nullish() }).nullish(),
   spot_pools: z.array(PoolItem).max(1000).nullish(),
-  collected_at: str(64),
+  collected_at: time,
 });
 
 /** E06 request body: `instance` + `pricing` (v4) or `instance` + top-level prices (legacy). */
@@ -58,7 +63,7 @@ export const PricingReportBody = z.object({
   on_demand_price: z.union([price, z.object({ price: price.nullish() })]).nullish(),
   current_spot_price: price.nullish(),
   spot_pools: z.array(PoolItem).max(1000).nullish(),
-  collected_at: str(64),
+  collected_at: time,
 });
 
 function normMode(v: string | null | undefined): "spot" | "ondemand" | null {
@@ -81,6 +86,11 @@ export function normalizePricing(
   const rawCollected = p?.collected_at ?? body.collected_at ?? null;
   const collectedAt = rawCollected === null ? now : parseAgentTime(rawCollected);
   if (!collectedAt) return { error: "collected_at is not an ISO-8601 timestamp" };
+  if (!isPlausibleAgentTime(collectedAt, now)) {
+    return {
+      error: "collected_at must lie between 30 days before and 1 day after the server's clock",
+    };
+  }
   const legacyOd = body.on_demand_price;
   const onDemandPrice = p?.on_demand_price ??
     (typeof legacyOd === "number" ? legacyOd : legacyOd?.price ?? null);
@@ -124,27 +134,26 @@ export function normalizePricing(
 // ---------------------------------------------------------------------------------------------
 // E10 cleanup report (the seed's endpoint 1)
 
-const Failed = z.array(z.object({ id: z.string().max(255).nullish(), error: z.string().nullish() }))
-  .max(10000);
-const Ids = z.array(z.string().max(255)).max(100000);
+const Failed = z.array(z.object({ id: str(255), error: str(2000) })).max(10000);
+const Ids = z.array(wellFormedText(255)).max(100000);
 
 /** E10 request body, exactly the seed's (sections optional, at least one required). */
 export const CleanupReportBody = z.object({
-  timestamp: z.string().min(1).max(64),
+  timestamp: agentTime(),
   snapshots: z.object({
-    type: z.string().max(32).nullish(),
+    type: z.enum(["snapshots", "amis", "full"]).nullish(),
     deleted: Ids.default([]),
     failed: Failed.default([]),
-    cutoff_date: str(64),
-    error: z.string().nullish(),
+    cutoff_date: time,
+    error: str(4000),
   }).nullish(),
   amis: z.object({
-    type: z.string().max(32).nullish(),
+    type: z.enum(["snapshots", "amis", "full"]).nullish(),
     deleted_amis: Ids.default([]),
     deleted_snapshots: Ids.default([]),
     failed: Failed.default([]),
-    cutoff_date: str(64),
-    error: z.string().nullish(),
+    cutoff_date: time,
+    error: str(4000),
   }).nullish(),
 });
 
@@ -164,7 +173,7 @@ const ms = z.number().int().min(0).max(2_147_483_647);
 
 /** POST health-metrics body: the seed's columns, all optional. */
 export const HealthMetricBody = z.object({
-  metric_time: str(64),
+  metric_time: time,
   heartbeat_latency_ms: ms.nullish(),
   command_execution_time_ms: ms.nullish(),
   pricing_fetch_success: z.boolean().nullish(),
@@ -172,13 +181,13 @@ export const HealthMetricBody = z.object({
   rebalance_check_success: z.boolean().nullish(),
   error_count: ms.nullish(),
   warning_count: ms.nullish(),
-  metadata: z.record(z.string(), z.unknown()).nullish(),
+  metadata: z.record(wellFormedText(128), z.unknown()).nullish(),
 });
 
 /** GET health-metrics query. */
 export const HealthMetricQuery = z.object({
-  since: z.string().max(64).optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  since: agentTime().optional(),
+  limit: decimalInt(1, 1000, 100),
 });
 
 /** One stored health metric. */
@@ -212,7 +221,7 @@ export const HealthMetricList = z.object({
 // Legacy agent endpoints: E20, E21, E22, E23, E27, M3
 
 /** E20 body: `reason` (default "Unknown"); every other field is kept as event metadata. */
-export const TerminationBody = z.object({ reason: z.string().max(500).nullish() }).loose();
+export const TerminationBody = z.object({ reason: str(500) }).loose();
 
 /** E21 item. */
 export const TerminateCandidate = z.object({
@@ -233,19 +242,19 @@ export const InstancesToTerminateResponse = z.object({
 
 /** E22 body. */
 export const TerminationReportBody = z.object({
-  instance_id: z.string().min(1).max(64),
+  instance_id: identifier(64),
   success: z.boolean().default(false),
-  error: z.string().max(2000).nullish(),
-  terminated_at: str(64),
+  error: str(2000),
+  terminated_at: time,
 });
 
 /** E23 body; the five required fields are checked by the handler so the 400 can list them. */
 export const RegisterInstanceBody = z.object({
-  instance_id: str(64),
+  instance_id: instanceRef,
   instance_type: str(64),
   region: str(32),
   az: str(32),
-  mode: str(16),
+  mode: agentMode().nullish(),
   pool_id: str(128),
   ami_id: str(64),
   is_primary: z.boolean().default(true),
@@ -272,7 +281,10 @@ export const StatisticsResponse = z.object({
 
 /** M3 body (agent v3.2): the command id, numeric or string; `success` defaults to true. */
 export const MarkExecutedBody = z.object({
-  command_id: z.union([z.string().min(1).max(64), z.number().int().nonnegative()]),
+  command_id: z.union([
+    identifier(64),
+    z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  ]),
   success: z.boolean().default(true),
-  message: z.string().max(1024).nullish(),
+  message: str(1024),
 });

@@ -7,6 +7,7 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../_app.ts";
 import { defineRoute, scopeClient } from "../_app.ts";
 import { BadRequestError, NotFoundError } from "../_errors.ts";
+import { plausibleAgentTime } from "../_validators.ts";
 import { findOwnedAgent } from "../../db/agent_reports.ts";
 import { insertAgentMetric, listHealthMetrics } from "../../db/health_metrics.ts";
 import {
@@ -25,7 +26,7 @@ const postRoute = defineRoute("agent", {
   tags: ["agent"],
   summary: "Report agent health metrics",
   description:
-    "Every field is optional; `metric_time` defaults to now. A retry with the same metric_time replaces the earlier row.",
+    "Every field is optional; `metric_time` defaults to now and must lie within 30 days before and 1 day after the server's clock (else 400 `time_out_of_window`). A retry with the same metric_time replaces the earlier row.",
   request: {
     params: AgentParams,
     body: jsonRequest(HealthMetricBody),
@@ -59,14 +60,8 @@ export function registerHealthMetricRoutes(app: OpenAPIHono<AppEnv>): void {
     const { agent_id: agentId } = c.req.valid("param");
     const body = c.req.valid("json");
     const clientId = scopeClient(c);
-    let metricTime = deps.clock();
-    if (body.metric_time) {
-      const t = parseAgentTime(body.metric_time);
-      if (!t) {
-        throw new BadRequestError("metric_time is not an ISO-8601 timestamp", "validation_failed");
-      }
-      metricTime = t;
-    }
+    const now = deps.clock();
+    const metricTime = plausibleAgentTime(body.metric_time, now, "metric_time") ?? now;
     if (!await findOwnedAgent(deps.db, clientId, agentId)) {
       throw new NotFoundError("Agent not found", "agent_not_found");
     }

@@ -5,15 +5,17 @@
  * not control); timestamps arrive as the agent writes them and are parsed with parseAgentTime.
  */
 import { z } from "@hono/zod-openapi";
+import { agentTime, decimalInt, identifier, wellFormedText } from "../_validators.ts";
 
-const instanceId = z.string().trim().min(1).max(50);
-const time = z.string().max(64).nullish();
-const poolId = z.string().trim().max(128);
+const instanceId = identifier(50);
+const time = agentTime({ allowEmpty: true }).nullish();
+const poolId = wellFormedText(128);
+const short = wellFormedText(32);
 
 /** Path of the replica routes. */
 export const ReplicaParams = z.object({
-  agent_id: z.string().min(1).max(64),
-  replica_id: z.string().min(1).max(255),
+  agent_id: identifier(64),
+  replica_id: identifier(255),
 });
 
 // The shared error and success bodies (routes/_schemas.ts).
@@ -27,7 +29,7 @@ export const TerminationBody = z.object({
   instance_id: instanceId.optional(),
   termination_time: time,
   time: time,
-  action: z.string().max(32).nullish(),
+  action: short.nullish(),
   detected_at: time,
 });
 
@@ -77,9 +79,9 @@ export const EmergencyReplicaBody = z.object({
   termination_time: time,
   instance_id: instanceId.optional(),
   pool_id: poolId.nullish(),
-  preferred_zones: z.array(z.string().max(32)).max(20).default([]),
-  exclude_zones: z.array(z.string().max(32)).max(20).default([]),
-  urgency: z.string().max(32).nullish(),
+  preferred_zones: z.array(short).max(20).default([]),
+  exclude_zones: z.array(short).max(20).default([]),
+  urgency: short.nullish(),
 });
 
 const PoolRef = z.object({ id: z.string(), name: z.string(), az: z.string() });
@@ -104,8 +106,8 @@ export const EmergencyReplicaAnswer = z.object({
 
 /** Window and optional tenant. */
 export const StatsQuery = z.object({
-  days: z.coerce.number().int().min(1).max(365).default(30),
-  client_id: z.string().max(64).optional(),
+  days: decimalInt(1, 365, 30),
+  client_id: identifier(64).optional(),
 });
 
 const Percentiles = z.object({
@@ -148,14 +150,14 @@ export const CreateReplicaBody = z.object({
   pool_id: poolId.nullish(),
   target_pool_id: poolId.nullish(),
   status: z.enum(["launching", "syncing", "ready"]).nullish(),
-  created_by: z.string().max(64).nullish(),
-  tags: z.record(z.string(), z.unknown()).nullish(),
+  created_by: wellFormedText(64).nullish(),
+  tags: z.record(wellFormedText(128), z.unknown()).nullish(),
 });
 
 /** E13 filters. */
 export const ListReplicasQuery = z.object({
   include_terminated: z.enum(["true", "false", "1", "0"]).optional(),
-  status: z.string().max(20).optional(),
+  status: z.enum(["launching", "syncing", "ready", "promoted", "failed", "terminated"]).optional(),
 });
 
 /** E14. */
@@ -169,7 +171,7 @@ export const ReplicaStatusBody = z.object({
   status: z.enum(["launching", "syncing", "ready", "failed", "terminated"]),
   sync_started_at: time,
   sync_completed_at: time,
-  error_message: z.string().max(4000).nullish(),
+  error_message: wellFormedText(4000).nullish(),
 });
 
 /** E16. */

@@ -8,6 +8,7 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppContext, AppEnv, ClientPrincipal } from "../_app.ts";
 import { defineRoute, principalOf } from "../_app.ts";
 import { ForbiddenError } from "../_errors.ts";
+import { plausibleAgentTime } from "../_validators.ts";
 import { AgentParams } from "./extra_schemas.ts";
 import {
   EmergencyReplicaAnswer,
@@ -88,6 +89,9 @@ export function registerInterruptionRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(terminationRoute, async (c) => {
     const { agent_id } = c.req.valid("param");
     const body = c.req.valid("json");
+    const now = c.get("deps").clock();
+    plausibleAgentTime(body.termination_time ?? body.time, now, "termination_time");
+    plausibleAgentTime(body.detected_at, now, "detected_at");
     const answer = await handleTerminationNotice(c.get("deps"), clientOf(c), {
       agentId: agent_id,
       instanceId: body.instance_id,
@@ -101,6 +105,7 @@ export function registerInterruptionRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(rebalanceRoute, async (c) => {
     const { agent_id } = c.req.valid("param");
     const body = c.req.valid("json");
+    plausibleAgentTime(body.detected_at, c.get("deps").clock(), "detected_at");
     const answer = await handleRebalance(c.get("deps"), clientOf(c), {
       agentId: agent_id,
       instanceId: body.instance_id,
@@ -112,6 +117,7 @@ export function registerInterruptionRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(emergencyRoute, async (c) => {
     const { agent_id } = c.req.valid("param");
     const body = c.req.valid("json");
+    plausibleAgentTime(body.termination_time, c.get("deps").clock(), "termination_time");
     const answer = await handleEmergencyRequest(c.get("deps"), clientOf(c), {
       agentId: agent_id,
       signal: body.signal_type === "rebalance-recommendation"

@@ -4,16 +4,26 @@
  * accepted (T-01), because any 4xx at registration makes the real agent exit.
  */
 import { z } from "@hono/zod-openapi";
+import { agentMode, agentTime, identifier, wellFormedText } from "../_validators.ts";
 
-const text = z.string().nullish();
+/** Bounded free text (the column's size: longer is a 400, never cut). */
+const str = (max: number) => wellFormedText(max).nullish();
+const time = agentTime({ allowEmpty: true }).nullish();
+/** An id the agent may also send as "" (read as not known). */
+const idRef = (max: number) => z.union([z.literal(""), identifier(max)]).nullish();
+/** A case-insensitive choice of the agent's words ("" reads as absent). */
+const oneOf = (words: string[]) =>
+  wellFormedText(32).refine((v) => v === "" || words.includes(v.trim().toLowerCase()), {
+    message: `must be one of ${words.join(", ")}`,
+  }).nullish();
 
 /** Path parameter of every /api/agents/{agent_id}/... route. */
-export const AgentIdParam = z.object({ agent_id: z.string().min(1).max(64) });
+export const AgentIdParam = z.object({ agent_id: identifier(64) });
 
 /** Path parameters of /commands/{command_id}/executed. */
 export const CommandIdParams = z.object({
-  agent_id: z.string().min(1).max(64),
-  command_id: z.string().min(1).max(64),
+  agent_id: identifier(64),
+  command_id: identifier(64),
 });
 
 // The shared error and success bodies (routes/_schemas.ts).
@@ -21,18 +31,18 @@ export { ErrorBody, SuccessBody } from "../_schemas.ts";
 
 /** E01 request. */
 export const RegisterBody = z.object({
-  client_token: text,
-  logical_agent_id: z.string().max(255).nullish(),
-  instance_id: z.string().trim().min(1).max(64),
-  instance_type: text,
-  region: text,
-  az: text,
-  ami_id: text,
-  mode: text,
-  hostname: text,
-  agent_version: text,
-  private_ip: text,
-  public_ip: text,
+  client_token: str(512),
+  logical_agent_id: z.union([z.literal(""), identifier(255)]).nullish(),
+  instance_id: identifier(64),
+  instance_type: str(64),
+  region: str(32),
+  az: str(32),
+  ami_id: idRef(64),
+  mode: agentMode().nullish(),
+  hostname: str(255),
+  agent_version: str(32),
+  private_ip: str(45),
+  public_ip: str(45),
 }).loose();
 
 /** The config block of the register answer (E01). */
@@ -59,13 +69,13 @@ export const RegisterResponse = z.object({
 
 /** E02 request: `status` online|disabled|offline, `mode` (not current_mode), nullable type/az. */
 export const HeartbeatBody = z.object({
-  status: text,
-  monitored_instances: z.array(z.string()).nullish(),
-  instance_id: text,
-  instance_type: text,
-  mode: text,
-  az: text,
-  instance_status: text,
+  status: oneOf(["online", "offline", "disabled", "unknown"]),
+  monitored_instances: z.array(identifier(64)).max(100).nullish(),
+  instance_id: z.union([z.literal(""), identifier(64)]).nullish(),
+  instance_type: str(64),
+  mode: agentMode().nullish(),
+  az: str(32),
+  instance_status: oneOf(["running_primary", "running_replica", "zombie", "terminated"]),
 }).loose();
 
 /** E03 answer: flat config plus the cleanup settings. */
@@ -94,55 +104,58 @@ export const PendingCommandsResponse = z.array(PendingCommand);
 /** E05 request. */
 export const ExecutedBody = z.object({
   success: z.boolean().nullish(),
-  message: text,
+  message: str(4000),
 }).loose();
 
 const InstanceSide = z.object({
-  instance_id: z.string().max(64).nullish(),
-  instance_type: text,
-  region: text,
-  az: text,
-  ami_id: text,
-  mode: text,
-  pool_id: text,
+  instance_id: z.union([z.literal(""), identifier(64)]).nullish(),
+  instance_type: str(64),
+  region: str(32),
+  az: str(32),
+  ami_id: idRef(64),
+  mode: agentMode().nullish(),
+  pool_id: str(128),
 }).loose();
 
+/** A price in $/h: what the DECIMAL columns hold (a larger one is a 400, not an SQL error). */
+const price = z.number().finite().nonnegative().max(9999);
+
 const Prices = z.object({
-  on_demand: z.number().nullish(),
-  old_spot: z.number().nullish(),
-  new_spot: z.number().nullish(),
+  on_demand: price.nullish(),
+  old_spot: price.nullish(),
+  new_spot: price.nullish(),
 }).loose();
 
 /** Timing keys of the agent (v4.0.0) and of the predecessor's reader (T-03). */
 const Timing = z.object({
-  switch_initiated_at: text,
-  initiated_at: text,
-  snapshot_created_at: text,
-  ami_created_at: text,
-  new_instance_launched_at: text,
-  instance_launched_at: text,
-  new_instance_ready_at: text,
-  instance_ready_at: text,
-  traffic_switched_at: text,
-  old_instance_terminated_at: text,
-  old_terminated_at: text,
+  switch_initiated_at: time,
+  initiated_at: time,
+  snapshot_created_at: time,
+  ami_created_at: time,
+  new_instance_launched_at: time,
+  instance_launched_at: time,
+  new_instance_ready_at: time,
+  instance_ready_at: time,
+  traffic_switched_at: time,
+  old_instance_terminated_at: time,
+  old_terminated_at: time,
 }).loose();
 
 /** E07 request: `prices` (agent) or `pricing` (REF); no command_id from the real agent. */
 export const SwitchReportBody = z.object({
   old_instance: InstanceSide.nullish(),
-  new_instance: InstanceSide.extend({ instance_id: z.string().trim().min(1).max(64) }),
+  new_instance: InstanceSide.extend({ instance_id: identifier(64) }),
   snapshot: z.object({
     used: z.boolean().nullish(),
-    ami_id: text,
-    ami_name: text,
-    snapshot_id: text,
+    ami_id: idRef(64),
+    ami_name: str(255),
+    snapshot_id: idRef(64),
   }).loose().nullish(),
   prices: Prices.nullish(),
   pricing: Prices.nullish(),
   timing: Timing.nullish(),
-  trigger: text,
-  command_id: z.string().max(64).nullish(),
+  trigger: str(32),
+  command_id: idRef(64),
 }).loose();
 
 /** The parsed switch report. */

@@ -6,6 +6,7 @@
  */
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "@hono/zod-openapi";
+import { decimalInt } from "../_validators.ts";
 import type { AppEnv } from "../_app.ts";
 import { defineRoute } from "../_app.ts";
 import { csvHeaders, toCsv } from "../_csv.ts";
@@ -28,7 +29,7 @@ const savingsRoute = defineRoute("client", {
     `${CLIENT_AUTH} Columns: Year, Month, Month Name, On-Demand Cost, Actual Cost, Savings (one row per month of the ledger, oldest first, live days included). ${CSV_NOTE}`,
   request: {
     params: ClientParams,
-    query: z.object({ months: z.coerce.number().int().min(1).max(120).default(120) }),
+    query: z.object({ months: decimalInt(1, 120, 120) }),
   },
   responses: { 200: csv("CSV attachment"), ...COMMON_ERRORS },
 });

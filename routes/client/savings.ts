@@ -1,6 +1,7 @@
 /** Savings, switch history and the switches page (CONTRACT E46, E47, M1). */
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "@hono/zod-openapi";
+import { identifier } from "../_validators.ts";
 import type { AppEnv } from "../_app.ts";
 import { defineRoute } from "../_app.ts";
 import { NotFoundError } from "../_errors.ts";
@@ -40,7 +41,7 @@ const historyRoute = defineRoute("client", {
     `${CLIENT_AUTH} Optional \`instance_id\` (as old or new instance). Admin credential: a bare camelCase array (the admin dashboard; \`instanceId\` = the new instance, T-21). Client token: \`{switches: [...]}\` with the items of /switches.`,
   request: {
     params: ClientParams,
-    query: z.object({ instance_id: z.string().max(64).optional(), ...pageQuery(LIMITS.history) }),
+    query: z.object({ instance_id: identifier(64).optional(), ...pageQuery(LIMITS.history) }),
   },
   responses: { 200: json(SwitchHistoryResponse, "Switches"), ...COMMON_ERRORS },
 });

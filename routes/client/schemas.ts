@@ -3,6 +3,7 @@
  * timestamps and the credential notes every description carries. OpenAPI helpers: ../_openapi.ts.
  */
 import { z } from "@hono/zod-openapi";
+import { identifier } from "../_validators.ts";
 
 /** Credential note of routes shared by both dashboards. */
 export const CLIENT_AUTH =
@@ -14,17 +15,17 @@ export const SHAPE_BY_CREDENTIAL =
 
 /** `{client_id}` path parameter. */
 export const ClientParams = z.object({
-  client_id: z.string().min(1).max(64).describe("Client id"),
+  client_id: identifier(64).describe("Client id"),
 });
 
 /** `{agent_id}` path parameter. */
 export const AgentParams = z.object({
-  agent_id: z.string().min(1).max(64).describe("Agent id (the server's uuid)"),
+  agent_id: identifier(64).describe("Agent id (the server's uuid)"),
 });
 
 /** `{instance_id}` path parameter. */
 export const InstanceParams = z.object({
-  instance_id: z.string().min(1).max(64).describe(
+  instance_id: identifier(64).describe(
     "EC2 instance id; an agent id or the agent's current instance id also resolves",
   ),
 });

@@ -1,5 +1,6 @@
 /** Zod schemas of the client instance routes (CONTRACT E37–E44). */
 import { z } from "@hono/zod-openapi";
+import { decimalInt, wellFormedText } from "../_validators.ts";
 import { Timestamp } from "./schemas.ts";
 import { dialects, listResponse } from "../_dialect.ts";
 
@@ -36,7 +37,7 @@ export const InstancesResponse = listResponse("instances", Instance);
 export const InstanceFilterQuery = z.object({
   status: z.enum(["active", "terminated"]).optional(),
   mode: z.enum(["spot", "ondemand"]).optional(),
-  search: z.string().max(100).optional(),
+  search: wellFormedText(100).optional(),
 });
 
 /** E38 item for the client dashboard (flat). */
@@ -133,8 +134,7 @@ export const MetricsResponse = z.object({
 
 /** E41 query. */
 export const PriceHistoryQuery = z.object({
-  days: z.coerce.number().int().default(7).transform((d) => Math.min(90, Math.max(1, d)))
-    .describe("1..90 (clamped), default 7"),
+  days: decimalInt(1, 90, 7).describe("1..90, default 7 (decimal digits only; outside is a 400)"),
   interval: z.enum(["hour", "day"]).default("hour"),
 });
 

@@ -1,5 +1,6 @@
 /** Zod schemas of the client overview, savings, switches and charts routes (E29, E45–E48, M1). */
 import { z } from "@hono/zod-openapi";
+import { decimalInt, identifier } from "../_validators.ts";
 import { Timestamp } from "./schemas.ts";
 import { dialects, listResponse, withBothKeySets } from "../_dialect.ts";
 
@@ -65,10 +66,10 @@ export const Overview = withBothKeySets(dialects({
 
 /** E46 query. */
 export const SavingsQuery = z.object({
-  range: z.string().max(20).default("monthly").describe(
-    "Admin credential: `monthly` (the admin dashboard's value) answers the month array; any other value an empty array",
+  range: z.enum(["monthly", "weekly", "daily", "yearly"]).default("monthly").describe(
+    "Admin credential: `monthly` (the admin dashboard's value) answers the month array; the other ranges an empty array (as the predecessor); anything else is a 400",
   ),
-  months: z.coerce.number().int().min(1).max(36).default(12),
+  months: decimalInt(1, 36, 12),
 });
 
 /** E46 month in both dialects (the admin credential gets them as a bare array, oldest first). */
@@ -165,8 +166,8 @@ export const ChartsResponse = z.object({
 
 /** E45 query. */
 export const PricingHistoryQuery = z.object({
-  days: z.coerce.number().int().min(1).max(30).default(7),
-  agent_id: z.string().max(64).optional().describe(
+  days: decimalInt(1, 30, 7),
+  agent_id: identifier(64).optional().describe(
     "Default: the client's most recently seen agent (required with the admin credential)",
   ),
   interval: z.enum(["hour", "day"]).default("hour"),
