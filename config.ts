@@ -61,6 +61,8 @@ export const configSchema = z.object({
   /** Lifetime of client tokens in seconds; unset = no expiry (agents run unattended for months). */
   CLIENT_TOKEN_TTL: z.coerce.number().int().positive().optional(),
   ADMIN_TOKEN: optionalString,
+  /** Bearer token that may read GET /metrics (besides the admin credential). */
+  METRICS_TOKEN: optionalString,
   ADMIN_TOKEN_TTL: int(12 * 3600, 60, 30 * 24 * 3600),
   /** Seconds a verified token is trusted in-process without a database round trip. */
   AUTH_CACHE_TTL: int(30, 0, 3600),

@@ -6,6 +6,7 @@
 import type { AgentConfig } from "./decision_policy.ts";
 import type { DecisionInput, PoolQuote, PriceObservation } from "./decision_types.ts";
 import { poolIdOf } from "./decisions.ts";
+import { ownNoticeRisk } from "./risk.ts";
 import type { InstanceMode, SwitchRecord } from "./switch_limits.ts";
 
 /** The instance as the server last stored it (agents row). */
@@ -34,6 +35,8 @@ export interface StoredPool {
   riskAt: Date | null;
   price: number | null;
   at: Date | null;
+  /** Newest termination notice of the deciding client's own agents in the pool (own evidence). */
+  ownNoticeAt?: Date | null;
 }
 
 /** The instance as a pricing report (or an E24 body) describes it. */
@@ -131,7 +134,7 @@ export function buildDecisionInput(p: InputParts): DecisionInput | null {
   for (const s of p.pools) {
     const known = s.risk !== null && s.riskAt !== null &&
       now.getTime() - s.riskAt.getTime() <= p.riskMaxAgeMs;
-    riskOf.set(s.poolId, known ? s.risk : null);
+    riskOf.set(s.poolId, ownNoticeRisk(known ? s.risk : null, { ownNoticeAt: s.ownNoticeAt, now }));
   }
   let pools: PoolQuote[];
   if (rp) {

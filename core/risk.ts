@@ -64,6 +64,12 @@ export type PoolEventKind = "termination_notice" | "rebalance_recommendation";
 export interface PoolEvent {
   at: Date;
   kind: PoolEventKind;
+  /**
+   * The reporting client. Events of one client count at most perClientEvidenceCap, and the
+   * fresh-notice floor needs confirmClients distinct clients (core/market.ts). Absent or null:
+   * unattributed (trace replays, old rows): each such event counts as its own client.
+   */
+  clientId?: string | null;
 }
 
 /** What the score is computed from: plain values, easy to fill from rows. */
@@ -109,6 +115,10 @@ export interface RiskOptions {
   priceCap: number;
   /** Price risk P when there is no price point at all. */
   unknownPriceRisk: number;
+  /** The decayed evidence one client can contribute at most (one notice is 1). */
+  perClientEvidenceCap: number;
+  /** Distinct clients with a fresh notice needed for the fresh-notice floor. */
+  confirmClients: number;
 }
 
 /** The defaults of every risk tunable (see the module documentation for the why). */
@@ -128,6 +138,8 @@ export const DEFAULT_RISK_OPTIONS: Readonly<RiskOptions> = Object.freeze({
   onDemandFloorRatio: 0.5,
   priceCap: 0.6,
   unknownPriceRisk: 0.45,
+  perClientEvidenceCap: 0.25,
+  confirmClients: 2,
 });
 
 /** What the decision engine and dashboards act on. */
@@ -204,24 +216,38 @@ export function scorePool(input: PoolRiskInput, opts: Partial<RiskOptions> = {})
   }
 
   const eventFrom = now - o.eventWindowDays * 24 * HOUR_MS;
-  let evidence = 0;
   let notices = 0;
   let rebalances = 0;
   let newestNotice: number | null = null;
+  const byClient = new Map<string, number>();
+  const freshClients = new Map<string, number>();
+  let anonymous = 0;
   for (const e of input.events) {
     const at = e.at.getTime();
     if (!(at >= eventFrom)) continue;
     const ageHours = Math.max(0, now - at) / HOUR_MS;
     const weight = e.kind === "termination_notice" ? o.terminationWeight : o.rebalanceWeight;
-    evidence += weight * 0.5 ** (ageHours / o.halfLifeHours);
+    const who = e.clientId ?? `\u0000${anonymous++}`;
+    byClient.set(who, (byClient.get(who) ?? 0) + weight * 0.5 ** (ageHours / o.halfLifeHours));
     if (e.kind === "termination_notice") {
       notices++;
       newestNotice = newestNotice === null ? at : Math.max(newestNotice, at);
+      if (Math.max(0, now - at) / 60_000 <= o.freshNoticeMinutes) {
+        freshClients.set(who, Math.max(freshClients.get(who) ?? -Infinity, at));
+      }
     } else rebalances++;
   }
+  // Attributed evidence counts at most perClientEvidenceCap per client; unattributed in full.
+  let evidence = 0;
+  for (const [who, e] of byClient) {
+    evidence += who.startsWith("\u0000") ? e : Math.min(e, o.perClientEvidenceCap);
+  }
+  const attributed = [...byClient.keys()].some((k) => !k.startsWith("\u0000"));
+  const confirmed = freshClients.size > 0 &&
+    (!attributed || freshClients.size >= o.confirmClients);
   const interruptionRisk = evidence / (evidence + o.evidenceSaturation);
   const noticeMinutes = newestNotice === null ? null : Math.max(0, now - newestNotice) / 60_000;
-  const fresh = noticeMinutes !== null && noticeMinutes <= o.freshNoticeMinutes;
+  const fresh = confirmed;
   // The floor must land strictly above the high threshold, whatever the thresholds are configured to.
   const floor = fresh ? Math.min(1, Math.max(o.freshNoticeScore, o.highThreshold + 0.0001)) : 0;
 
@@ -298,4 +324,22 @@ export function riskOptionsFrom(
     mediumThreshold: config.POOL_RISK_MEDIUM_THRESHOLD,
     highThreshold: config.POOL_RISK_HIGH_THRESHOLD,
   };
+}
+
+/**
+ * A client's own view of a pool's risk: the shared score, raised to the fresh-notice floor while
+ * one of the client's own agents got a termination notice in the pool within freshNoticeMinutes
+ * (own evidence counts in full; other tenants' only through the capped shared score).
+ */
+export function ownNoticeRisk(
+  shared: number | null,
+  opts: { ownNoticeAt: Date | null | undefined; now: Date; risk?: Partial<RiskOptions> },
+): number | null {
+  const o: RiskOptions = { ...DEFAULT_RISK_OPTIONS, ...opts.risk };
+  const at = opts.ownNoticeAt;
+  if (!at) return shared;
+  const minutes = Math.max(0, opts.now.getTime() - at.getTime()) / 60_000;
+  if (minutes > o.freshNoticeMinutes) return shared;
+  const floor = Math.min(1, Math.max(o.freshNoticeScore, o.highThreshold + 0.0001));
+  return Math.max(shared ?? 0, floor);
 }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   DEFAULT_RISK_OPTIONS,
+  ownNoticeRisk,
   type PoolEvent,
   type PriceSnapshot,
   recommendationFor,
@@ -193,4 +194,21 @@ Deno.test("risk: input order does not matter", () => {
   const a = scorePool({ prices: [...CALM], events: [...events], now: NOW });
   const b = scorePool({ prices: [...CALM].reverse(), events: [...events].reverse(), now: NOW });
   assert.deepEqual(a, b);
+});
+
+Deno.test("risk: one client's notices are capped and never reach the fresh-notice floor alone", () => {
+  const now = new Date("2026-03-10T12:00:00Z");
+  const notice = (clientId: string, minutesAgo: number) => ({
+    at: new Date(now.getTime() - minutesAgo * 60_000),
+    kind: "termination_notice" as const,
+    clientId,
+  });
+  const prices = [{ at: now, price: 0.05 }];
+  const one = scorePool({ prices, events: [notice("b", 5), notice("b", 3), notice("b", 1)], now });
+  assert.equal(one.components.freshNoticeFloor, 0);
+  assert.ok(one.riskScore < 0.3, `one tenant alone stays below 0.3, got ${one.riskScore}`);
+  const two = scorePool({ prices, events: [notice("b", 5), notice("c", 1)], now });
+  assert.ok(two.riskScore > 0.7, `two tenants confirm, got ${two.riskScore}`);
+  assert.equal(ownNoticeRisk(0.1, { ownNoticeAt: notice("a", 2).at, now }), 0.9);
+  assert.equal(ownNoticeRisk(0.1, { ownNoticeAt: notice("a", 90).at, now }), 0.1);
 });

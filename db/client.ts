@@ -4,6 +4,7 @@
  */
 import { cast as defaultCast, Client, DatabaseError } from "@planetscale/database";
 import type { Connection, Field } from "@planetscale/database";
+import { traceStatement } from "./tracing.ts";
 
 /** Argument list of one statement: positional `?` values or named `:name` values. */
 export type SqlArgs = unknown[] | Record<string, unknown>;
@@ -26,7 +27,15 @@ export interface Db extends Queryable {
   transaction<R>(fn: (tx: Queryable) => Promise<R>): Promise<R>;
   /** Statements sent by this process (each is one HTTP round trip in production). */
   roundTrips(): number;
+  /**
+   * Adds an observer told of every statement (its duration and whether it failed), e.g. the
+   * metrics of routes/metrics.ts; returns a function that removes it.
+   */
+  observeStatements?(observer: StatementObserver): () => void;
 }
+
+/** Told of each statement after it finished: wall time in milliseconds, false when it threw. */
+export type StatementObserver = (ms: number, ok: boolean) => void;
 
 /** The database could not be reached or did not answer in time (rendered as 503). */
 export class DbUnavailableError extends Error {
@@ -116,6 +125,12 @@ export function createDb(opts: DbOptions): Db {
   };
   const client = new Client({ url: opts.url, fetch: boundedFetch, cast: castValue });
   let trips = 0;
+  const observers = new Set<StatementObserver>();
+  const notify = (started: number, ok: boolean) => {
+    if (observers.size === 0) return;
+    const ms = performance.now() - started;
+    for (const o of observers) o(ms, ok);
+  };
 
   async function run<T>(
     target: Client | Connection,
@@ -123,14 +138,17 @@ export function createDb(opts: DbOptions): Db {
     args?: SqlArgs,
   ): Promise<QueryResult<T>> {
     trips++;
+    const started = performance.now();
     try {
-      const r = await target.execute(sql, args as never);
+      const r = await traceStatement(sql, () => target.execute(sql, args as never));
+      notify(started, true);
       return {
         rows: r.rows as T[],
         rowsAffected: r.rowsAffected,
         insertId: r.insertId,
       };
     } catch (err) {
+      notify(started, false);
       throw translateError(err);
     }
   }
@@ -190,6 +208,10 @@ export function createDb(opts: DbOptions): Db {
       }
     },
     roundTrips: () => trips,
+    observeStatements(observer) {
+      observers.add(observer);
+      return () => observers.delete(observer);
+    },
   };
 }
 

@@ -4,7 +4,8 @@
  * sees a pool id for a database, so a steady-state report costs three statements.
  */
 import type { Db, Queryable } from "./client.ts";
-import { sqlErrno } from "./client.ts";
+import { json, num, sqlErrno } from "./client.ts";
+import type { ReportedMarketRow } from "../core/market.ts";
 
 /** Width of one price bucket (one row per pool per bucket, however many agents report it). */
 export const PRICE_BUCKET_MS = 5 * 60 * 1000;
@@ -197,4 +198,61 @@ async function retryDeadlock<T>(fn: () => Promise<T>): Promise<T> {
       await new Promise((r) => setTimeout(r, 5 * attempt + Math.random() * 10));
     }
   }
+}
+
+interface MarketRow {
+  client_id: string | null;
+  spot_pools: unknown;
+  collected_at: string;
+}
+
+/**
+ * The pool prices reported for one instance type and region, for core/market.ts clientMarket:
+ * the client's own agents' reports since `ownSince` (by agent, so the unique key serves it), and
+ * other clients' reports received since `peerSince` (by the received_at index). One statement.
+ */
+export async function loadReportedMarket(
+  db: Queryable,
+  opts: {
+    clientId: string;
+    instanceType: string;
+    region: string;
+    ownSince: Date;
+    peerSince: Date;
+    now: Date;
+  },
+): Promise<ReportedMarketRow[]> {
+  const r = await db.execute<MarketRow>(
+    "(SELECT r.client_id, r.spot_pools, r.collected_at FROM agents a JOIN pricing_reports r ON r.agent_id = a.id WHERE a.client_id = ? AND r.instance_type = ? AND r.region = ? AND r.collected_at >= ? AND r.collected_at <= ? ORDER BY r.collected_at DESC LIMIT 500) " +
+      "UNION ALL (SELECT client_id, spot_pools, collected_at FROM pricing_reports WHERE received_at >= ? AND collected_at >= ? AND collected_at <= ? AND instance_type = ? AND region = ? AND client_id <> ? ORDER BY collected_at DESC LIMIT 2000)",
+    [
+      opts.clientId,
+      opts.instanceType,
+      opts.region,
+      opts.ownSince,
+      opts.now,
+      opts.peerSince,
+      opts.peerSince,
+      opts.now,
+      opts.instanceType,
+      opts.region,
+      opts.clientId,
+    ],
+  );
+  const out: ReportedMarketRow[] = [];
+  for (const row of r.rows) {
+    if (!row.client_id) continue;
+    const list = json<{ pool_id?: unknown; price?: unknown }[]>(row.spot_pools) ?? [];
+    out.push({
+      clientId: row.client_id,
+      collectedAt: new Date(row.collected_at),
+      pools: (Array.isArray(list) ? list : []).flatMap((p) => {
+        const price = num(p?.price);
+        return typeof p?.pool_id === "string" && price !== null
+          ? [{ poolId: p.pool_id, price }]
+          : [];
+      }),
+    });
+  }
+  return out;
 }

@@ -6,6 +6,8 @@
 import type { Queryable } from "./client.ts";
 import { num } from "./client.ts";
 import type { PoolEvent, PoolRiskResult, PriceSnapshot } from "../core/risk.ts";
+import type { StoredPool } from "../core/decision_input.ts";
+import { type StoredPoolRow, toStoredPool } from "./decisions.ts";
 
 /** A pool's identity. */
 export interface PoolKey {
@@ -69,13 +71,16 @@ export async function loadRiskData(
     out.get(r.pool_id)?.prices.push({ at: new Date(r.bucket_start), price: Number(r.price) });
   }
 
-  const events = await db.execute<{ pool_id: string; event_type: string; detected_at: string }>(
-    "SELECT pool_id, event_type, detected_at FROM termination_events WHERE pool_id IN (?) AND detected_at >= ? AND detected_at <= ?",
+  const events = await db.execute<
+    { pool_id: string; event_type: string; detected_at: string; client_id: string | null }
+  >(
+    "SELECT pool_id, event_type, detected_at, client_id FROM termination_events WHERE pool_id IN (?) AND detected_at >= ? AND detected_at <= ?",
     [ids, eventFrom, opts.now],
   );
   for (const r of events.rows) {
     out.get(r.pool_id)?.events.push({
       at: new Date(r.detected_at),
+      clientId: r.client_id,
       kind: r.event_type === "termination_notice"
         ? "termination_notice"
         : "rebalance_recommendation",
@@ -143,13 +148,52 @@ export async function storePoolRisk(
  */
 export async function raisePoolRisk(
   tx: Queryable,
-  opts: { poolId: string; score: number; recommendation: string; at: Date },
+  opts: {
+    poolId: string;
+    score: number;
+    recommendation: string;
+    at: Date;
+    /**
+     * Raise only when at least this many distinct clients reported a notice in the pool since
+     * `confirmSince` (core/market.ts: one tenant alone never raises another tenant's pool).
+     */
+    confirmClients?: number;
+    confirmSince?: Date;
+  },
 ): Promise<void> {
+  const confirm = opts.confirmClients ?? 0;
   // SET runs left to right on the updated row: the recommendation reads the old score first.
   await tx.execute(
-    "UPDATE spot_pools SET risk_recommendation = IF(COALESCE(risk_score, 0) >= ?, risk_recommendation, ?), risk_score = GREATEST(COALESCE(risk_score, 0), ?), risk_analyzed_at = ? WHERE id = ?",
-    [opts.score, opts.recommendation, opts.score, opts.at, opts.poolId],
+    "UPDATE spot_pools SET risk_recommendation = IF(COALESCE(risk_score, 0) >= ?, risk_recommendation, ?), risk_score = GREATEST(COALESCE(risk_score, 0), ?), risk_analyzed_at = ? WHERE id = ?" +
+      (confirm > 0
+        ? " AND (SELECT COUNT(DISTINCT e.client_id) FROM termination_events e WHERE e.pool_id = ? AND e.event_type = 'termination_notice' AND e.detected_at >= ?) >= ?"
+        : ""),
+    [
+      opts.score,
+      opts.recommendation,
+      opts.score,
+      opts.at,
+      opts.poolId,
+      ...(confirm > 0 ? [opts.poolId, opts.confirmSince ?? opts.at, confirm] : []),
+    ],
   );
+}
+
+/**
+ * Newest termination notice of the client's own agents per pool since `since` (own evidence
+ * counts in full for that client; other tenants' only through the capped shared score).
+ */
+export async function listOwnNotices(
+  db: Queryable,
+  opts: { clientId: string; since: Date },
+): Promise<Map<string, Date>> {
+  const out = new Map<string, Date>();
+  const r = await db.execute<{ pool_id: string; at: string }>(
+    "SELECT pool_id, MAX(detected_at) AS at FROM termination_events WHERE client_id = ? AND event_type = 'termination_notice' AND pool_id IS NOT NULL AND detected_at >= ? GROUP BY pool_id",
+    [opts.clientId, opts.since],
+  );
+  for (const row of r.rows) out.set(row.pool_id, new Date(row.at));
+  return out;
 }
 
 /** A pool of the agent's type and region with its latest price and mirrored risk. */
@@ -211,4 +255,23 @@ export async function latestSpotPrice(
     [opts.poolId, opts.since],
   );
   return num(r.rows[0]?.price);
+}
+
+/**
+ * Risk (and names) of the given pools without prices (a report brings its own), each with the
+ * newest termination notice of `clientId`'s own agents since `since`: one statement.
+ */
+export async function loadPoolRisksForClient(
+  db: Queryable,
+  opts: { poolIds: string[]; clientId: string; since: Date },
+): Promise<StoredPool[]> {
+  if (opts.poolIds.length === 0) return [];
+  const r = await db.execute<StoredPoolRow & { own_notice_at: string | null }>(
+    "SELECT p.id, p.pool_name, p.instance_type, p.az, p.risk_score, p.risk_analyzed_at, NULL AS price, NULL AS captured_at, (SELECT MAX(e.detected_at) FROM termination_events e WHERE e.pool_id = p.id AND e.client_id = ? AND e.event_type = 'termination_notice' AND e.detected_at >= ?) AS own_notice_at FROM spot_pools p WHERE p.id IN (?)",
+    [opts.clientId, opts.since, opts.poolIds],
+  );
+  return r.rows.map((row) => ({
+    ...toStoredPool(row),
+    ownNoticeAt: row.own_notice_at ? new Date(row.own_notice_at) : null,
+  }));
 }

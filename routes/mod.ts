@@ -6,8 +6,8 @@
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { cors } from "hono/cors";
+import { secureHeaders } from "hono/secure-headers";
 import { HTTPException } from "hono/http-exception";
-import { Scalar } from "@scalar/hono-api-reference";
 import { DatabaseError } from "@planetscale/database";
 import type { AppDeps, AppEnv } from "./_app.ts";
 import { createRouter } from "./_app.ts";
@@ -16,6 +16,8 @@ import { DomainError } from "../core/errors.ts";
 import { requestContext } from "./_middleware/request_log.ts";
 import { ClientClosedError, declaredSizeLimit } from "./_middleware/read_body.ts";
 import { registerHealth } from "./health.ts";
+import { registerDocs } from "./docs.ts";
+import { createMetrics, registerMetrics } from "./metrics.ts";
 import { CommitUnknownError, DbUnavailableError, isDuplicateKey } from "../db/client.ts";
 import { VERSION } from "../core/version.ts";
 import { registerAreas } from "./areas.ts";
@@ -24,6 +26,11 @@ import { registerAreas } from "./areas.ts";
 export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   const app = createRouter();
   app.use("*", requestContext(deps));
+  const metrics = createMetrics(deps);
+  app.use("*", metrics.middleware);
+  // No CSP (the console and /docs load same-origin scripts and styles); CORP cross-origin so
+  // the dashboards on other origins keep reading the API under CORS.
+  app.use("*", secureHeaders({ crossOriginResourcePolicy: "cross-origin" }));
   const origins = deps.config.CORS_ORIGINS.split(",").map((s) => s.trim()).filter(Boolean);
   app.use(
     "/api/*",
@@ -56,7 +63,8 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
         "API of the spot-optimizer server: agent v4.0.0 endpoints, client dashboard and admin routes. Each operation's `x-auth` names the credential it needs.",
     },
   });
-  app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "spot-optimizer API" }));
+  registerDocs(app);
+  registerMetrics(app, metrics);
 
   app.notFound((c) => c.json({ error: "Not found", code: "route_not_found" }, 404));
   app.onError((thrown, c) => {

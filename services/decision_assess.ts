@@ -13,12 +13,11 @@ import {
   type StoredPool,
 } from "../core/decision_input.ts";
 import { type DecisionView, type HeldCode, heldDecision } from "../core/decision_wire.ts";
-import {
-  type DecisionAgent,
-  loadDecisionAgent,
-  loadPoolMarket,
-  loadPoolRisks,
-} from "../db/decisions.ts";
+import { type DecisionAgent, loadDecisionAgent, loadPoolMarket } from "../db/decisions.ts";
+import { loadReportedMarket } from "../db/pricing.ts";
+import { listOwnNotices, loadPoolRisksForClient } from "../db/risk.ts";
+import { clientMarket } from "../core/market.ts";
+import { DEFAULT_RISK_OPTIONS } from "../core/risk.ts";
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -26,6 +25,10 @@ const DAY_MS = 24 * HOUR_MS;
 const SWITCH_WINDOW_MS = 7 * DAY_MS;
 /** Pools (and on-demand quotes) not priced within a day are not offered at all. */
 const MARKET_WINDOW_MS = DAY_MS;
+/** The client's own reports read for prices (older ones are stale to the engine anyway). */
+const OWN_PRICES_WINDOW_MS = HOUR_MS;
+/** Other clients' reports read for the pools the client has no price of. */
+const PEER_PRICES_WINDOW_MS = 30 * 60_000;
 
 /**
  * A pool risk analysed longer ago than this is unknown: four missed runs of the risk job, and never
@@ -76,7 +79,14 @@ export async function assessAgent(
     const ids = [...new Set(opts.prices.pools.map((p) => p.poolId))];
     const inst = opts.instance;
     if (inst?.mode === "spot" && inst.poolId && !ids.includes(inst.poolId)) ids.push(inst.poolId);
-    [agent, pools] = await Promise.all([readAgent, loadPoolRisks(db, ids)]);
+    [agent, pools] = await Promise.all([
+      readAgent,
+      loadPoolRisksForClient(db, {
+        poolIds: ids,
+        clientId: opts.clientId,
+        since: new Date(now.getTime() - DEFAULT_RISK_OPTIONS.freshNoticeMinutes * 60_000),
+      }),
+    ]);
   } else {
     agent = await readAgent;
     pools = [];
@@ -101,11 +111,33 @@ export async function assessAgent(
   const inst = effectiveInstance(stored, opts.instance);
   if (!inst) return held("instance_unknown");
   if (!opts.prices) {
-    pools = await loadPoolMarket(db, {
-      instanceType: inst.instanceType,
-      region: inst.region,
-      since: new Date(now.getTime() - MARKET_WINDOW_MS),
+    // Prices the client's own agents reported; other tenants' only for pools it has none of. The
+    // client's own notices count in full (the shared score caps other tenants').
+    const [stored, reported, own] = await Promise.all([
+      loadPoolMarket(db, {
+        instanceType: inst.instanceType,
+        region: inst.region,
+        since: new Date(now.getTime() - MARKET_WINDOW_MS),
+      }),
+      loadReportedMarket(db, {
+        clientId: agent.clientId,
+        instanceType: inst.instanceType,
+        region: inst.region,
+        ownSince: new Date(now.getTime() - OWN_PRICES_WINDOW_MS),
+        peerSince: new Date(now.getTime() - PEER_PRICES_WINDOW_MS),
+        now,
+      }),
+      listOwnNotices(db, {
+        clientId: agent.clientId,
+        since: new Date(now.getTime() - DEFAULT_RISK_OPTIONS.freshNoticeMinutes * 60_000),
+      }),
+    ]);
+    const market = clientMarket(reported, agent.clientId);
+    pools = stored.map((s) => {
+      const q = market.get(s.poolId);
+      return { ...s, price: q?.price ?? null, at: q?.at ?? null };
     });
+    pools = pools.map((p) => ({ ...p, ownNoticeAt: own.get(p.poolId) ?? null }));
   }
   const input = buildDecisionInput({
     stored,

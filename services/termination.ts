@@ -10,7 +10,7 @@ import { Conflict, NotFound } from "../core/errors.ts";
 import { parseAgentTime } from "../core/agent_time.ts";
 import { emergencyReplicaGate } from "../core/pool_choice.ts";
 import type { NoReplicaReason } from "../core/pool_choice.ts";
-import { recommendationFor, scorePool } from "../core/risk.ts";
+import { DEFAULT_RISK_OPTIONS, recommendationFor, scorePool } from "../core/risk.ts";
 import {
   countRepeatSignal,
   findEventByKey,
@@ -158,6 +158,10 @@ export async function handleTerminationNotice(
         score: floor,
         recommendation: recommendationFor(floor, riskOpts),
         at: now,
+        // One tenant's notice raises only its own view (listOwnNotices); the shared score needs
+        // notices from several clients (core/market.ts).
+        confirmClients: DEFAULT_RISK_OPTIONS.confirmClients,
+        confirmSince: new Date(now.getTime() - DEFAULT_RISK_OPTIONS.freshNoticeMinutes * 60_000),
       });
     }
     const text = noticeText(ctx, p, { instanceId, place, termTime, target, reason });

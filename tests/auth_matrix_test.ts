@@ -17,7 +17,13 @@ import type { OpenApiDoc, Operation } from "./_openapi_sample.ts";
 
 const KINDS = new Set(["agent", "client", "admin", "none"]);
 // Served outside OpenAPI on purpose: the document itself and its viewer.
-const UNDOCUMENTED_OK = new Set(["GET /openapi.json", "GET /docs"]);
+// /docs/scalar.js is a static asset; /metrics answers Prometheus text (its own credential check).
+const UNDOCUMENTED_OK = new Set([
+  "GET /openapi.json",
+  "GET /docs",
+  "GET /docs/scalar.js",
+  "GET /metrics",
+]);
 const TTL = 3600;
 
 /** Path parameter -> the tenant's id it names. Unknown names get a random id (never scoped). */

@@ -146,10 +146,10 @@ async function history(a: { agentId: string }): Promise<HistoryRow[]> {
 Deno.test("engine: a report with stale prices queues nothing", async () => {
   const a = await register("c5.large");
   t.clock.advance(3 * HOUR);
-  await report(a, { ageMin: 30 });
+  await report(a, { ageMin: 18 });
   await setRisk("c5.large", 0.1);
   t.clock.advance(5 * MIN);
-  await report(a, { ageMin: 30 });
+  await report(a, { ageMin: 18 });
   assert.deepEqual(await commands(a), []);
   const h = await history(a);
   assert.equal(h.at(-1)?.reason_code, "stale_prices");
@@ -312,7 +312,8 @@ Deno.test("engine: a disabled agent is not evaluated; an unchanged evaluation co
     now: t.clock(),
   });
   assert.equal(first.recorded, true);
-  assert.equal(t.db.roundTrips() - before, 4, "2 reads + compare-and-set + history row");
+  // Stored path (no report): agent, pool market, the client's and peers' reports, own notices.
+  assert.equal(t.db.roundTrips() - before, 6, "4 reads + compare-and-set + history row");
   const mid = t.db.roundTrips();
   const again = await evaluateAgent(t.deps, {
     clientId: a.clientId,
@@ -321,7 +322,7 @@ Deno.test("engine: a disabled agent is not evaluated; an unchanged evaluation co
   });
   assert.equal(again.recorded, false);
   assert.equal(again.decision?.action, "switch_to_spot");
-  assert.equal(t.db.roundTrips() - mid, 2, "agent read + pool market read");
+  assert.equal(t.db.roundTrips() - mid, 4, "agent, pool market, reports, own notices");
   const foreign = await evaluateAgent(t.deps, {
     clientId: crypto.randomUUID(),
     agentId: a.agentId,

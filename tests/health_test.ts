@@ -36,3 +36,59 @@ Deno.test("app: unknown routes answer JSON 404; an incoming request id is echoed
   assert.equal(res.headers.get("x-request-id"), "abc-123");
   assert.deepEqual(await res.json(), { error: "Not found", code: "route_not_found" });
 });
+
+Deno.test("health: anonymous callers never see the raw database error, the admin does", async () => {
+  const down = createDb({ url: "http://u:p@127.0.0.1:9", timeoutMs: 2000 });
+  const t = await testContext("health_down_raw", { db: down });
+  const anon = await (await t.request("GET", "/health")).json();
+  assert.equal(anon.reason, "The database did not answer");
+  assert.ok(!/127\.0\.0\.1|ECONNREFUSED|refused/i.test(JSON.stringify(anon)));
+  const admin = await (await t.request("GET", "/health", { token: t.adminToken })).json();
+  assert.notEqual(admin.reason, "The database did not answer");
+});
+
+Deno.test("livez answers without the database; readyz says why it is not ready", async () => {
+  const down = createDb({ url: "http://u:p@127.0.0.1:9", timeoutMs: 2000 });
+  const t = await testContext("readyz_down", { db: down });
+  const live = await t.request("GET", "/livez");
+  assert.equal(live.status, 200);
+  assert.equal((await live.json()).status, "live");
+  const ready = await t.request("GET", "/readyz");
+  assert.equal(ready.status, 503);
+  const body = await ready.json();
+  assert.deepEqual([body.status, body.code], ["not_ready", "database_unreachable"]);
+  assert.ok(!/127\.0\.0\.1|refused/i.test(JSON.stringify(body)));
+});
+
+Deno.test("readyz: 200 at the expected schema, 503 schema_mismatch when it is behind", async () => {
+  const t = await testContext("readyz_up");
+  const ok = await t.request("GET", "/readyz");
+  assert.equal(ok.status, 200);
+  assert.equal((await ok.json()).schema_version, "002_instance_namespace");
+  await t.db.execute("DELETE FROM schema_migrations WHERE version = ?", ["002_instance_namespace"]);
+  const behind = await t.request("GET", "/readyz");
+  assert.equal(behind.status, 503);
+  const body = await behind.json();
+  assert.equal(body.code, "schema_mismatch");
+  assert.match(body.reason, /deno task migrate/);
+  // Liveness does not care.
+  assert.equal((await t.request("GET", "/livez")).status, 200);
+});
+
+Deno.test("security headers on JSON and HTML, CORS for the dashboards intact", async () => {
+  const t = await testContext("secure_headers");
+  for (const path of ["/health", "/docs"]) {
+    const res = await t.request("GET", path, { headers: { Origin: "https://dash.example" } });
+    await res.body?.cancel();
+    assert.equal(res.headers.get("x-content-type-options"), "nosniff", path);
+    assert.ok(res.headers.get("x-frame-options"), path);
+    assert.ok(res.headers.get("strict-transport-security"), path);
+    assert.equal(res.headers.get("content-security-policy"), null, path);
+  }
+  const api = await t.request("OPTIONS", "/api/client/validate", {
+    headers: { Origin: "https://dash.example", "Access-Control-Request-Method": "GET" },
+  });
+  await api.body?.cancel();
+  assert.equal(api.headers.get("access-control-allow-origin"), "*");
+  assert.equal(api.headers.get("cross-origin-resource-policy"), "cross-origin");
+});

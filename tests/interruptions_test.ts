@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { loadPoolRisksForClient } from "../db/risk.ts";
+import { ownNoticeRisk } from "../core/risk.ts";
 import { testContext, testKeySpec } from "./_support.ts";
 import { AgentSim } from "./agent_sim.ts";
 import { rows, setPoolRisk, spotAgent, webhookReceiver } from "./_interruption_fixtures.ts";
@@ -12,7 +14,7 @@ Deno.test("interruptions: a notice repeated for 2 minutes → one event, one rep
     const ctx = await testContext("interruptions_e2e", {
       env: { TERMINATION_NOTIFICATION_WEBHOOK: hook.url },
     });
-    const { sim, agentId } = await spotAgent(ctx, { instanceId: OLD });
+    const { sim, agentId, client } = await spotAgent(ctx, { instanceId: OLD });
     const noticeAt = ctx.clock();
     const termination = new Date(noticeAt.getTime() + 120_000);
 
@@ -61,13 +63,19 @@ Deno.test("interruptions: a notice repeated for 2 minutes → one event, one rep
     );
     assert.equal(agent.emergency_replica_count, 1);
     assert.equal(agent.last_termination_notice_at, noticeAt.toISOString());
-    // The notice raised the pool's risk at once.
+    // One client's notice raises only that client's view of the pool (its engine reads its own
+    // notices); the shared score needs notices from two clients (issue 14: no tenant can poison).
     const [pool] = await rows<Record<string, unknown>>(
       ctx,
       "SELECT risk_score, risk_recommendation FROM spot_pools WHERE id = 't3.medium.us-east-1a'",
     );
-    assert.equal(pool.risk_score, 0.9);
-    assert.equal(pool.risk_recommendation, "avoid");
+    assert.equal(pool.risk_score, null);
+    const own = await loadPoolRisksForClient(ctx.db, {
+      poolIds: ["t3.medium.us-east-1a"],
+      clientId: client.id,
+      since: new Date(noticeAt.getTime() - 60_000),
+    });
+    assert.equal(ownNoticeRisk(null, { ownNoticeAt: own[0].ownNoticeAt, now: noticeAt }), 0.9);
 
     // The agent launched the replica (in its own AZ, T-11) and registers it, twice (retry).
     ctx.clock.set(new Date(noticeAt.getTime() + 95_000));

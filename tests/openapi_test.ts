@@ -12,12 +12,12 @@ import { addAgent, addInstance, addSwitch } from "./_dashboard_fixtures.ts";
 type Json = Record<string, unknown>;
 const METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
 
-/** The app's own routes (method + OpenAPI-style path) under /api and /health. */
+/** The app's own routes (method + OpenAPI-style path) under /api, and the probes. */
 function registeredRoutes(app: { routes: { method: string; path: string }[] }): Set<string> {
   const out = new Set<string>();
   for (const r of app.routes) {
     if (r.method === "ALL") continue;
-    if (!r.path.startsWith("/api/") && r.path !== "/health") continue;
+    if (!r.path.startsWith("/api/") && !["/health", "/livez", "/readyz"].includes(r.path)) continue;
     out.add(`${r.method.toLowerCase()} ${r.path.replace(/:([A-Za-z0-9_]+)/g, "{$1}")}`);
   }
   return out;

@@ -44,7 +44,8 @@ async function fixture(ctx: TestContext): Promise<void> {
   const event = (pool: string, type: string, at: string) =>
     db.execute(
       "INSERT INTO termination_events (agent_id, client_id, instance_id, event_type, detected_at, pool_id, notice_key) VALUES (?, ?, ?, ?, ?, ?, ?)",
-      ["agent-x", "client-x", `i-${++n}`, type, T(at), `m5.large.us-east-1${pool}`, `k${n}`],
+      // Unattributed (client_id NULL): each event counts on its own, as before the per-client cap.
+      ["agent-x", null, `i-${++n}`, type, T(at), `m5.large.us-east-1${pool}`, `k${n}`],
     );
   await event("a", "termination_notice", "2026-02-07T12:00:00Z"); // 31 days: outside the window
   await event("b", "termination_notice", "2026-03-10T11:30:00Z");

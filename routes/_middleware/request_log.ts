@@ -1,12 +1,14 @@
 /**
  * Request id and one JSON log line per request (request id, method, path, route, status,
- * duration, client address from trusted hops, principal). The id is taken from a sane incoming X-Request-Id or generated, and
+ * duration, client address from trusted hops, principal), and the route template on the request's
+ * OpenTelemetry span. The id is taken from a sane incoming X-Request-Id or generated, and
  * echoed back so an operator can follow one request across the logs.
  */
 import type { MiddlewareHandler } from "hono";
 import { routePath } from "hono/route";
 import type { AppDeps, AppEnv } from "../_app.ts";
 import { sourceAddress } from "./auth.ts";
+import { activeRequestSpan, nameRequestSpan } from "../../db/tracing.ts";
 
 const SANE_ID = /^[\w\-=.:]{1,128}$/;
 
@@ -20,17 +22,21 @@ export function requestContext(deps: AppDeps): MiddlewareHandler<AppEnv> {
     c.set("requestId", requestId);
     c.set("log", deps.log.child({ requestId }));
     c.header("X-Request-Id", requestId);
+    // Deno.serve's request span (OTEL_DENO=true), named after the route once it is known.
+    const span = activeRequestSpan();
     try {
       await next();
     } finally {
       const status = c.res.status;
+      const route = safeRoute(c);
+      nameRequestSpan(span, c.req.method, route);
       const log = c.get("log");
       const level = status >= 500 ? "error" : c.req.path === "/health" ? "debug" : "info";
       if (log.enabled(level)) {
         log[level]("request", {
           method: c.req.method,
           path: c.req.path,
-          route: safeRoute(c),
+          route,
           status,
           durationMs: Math.round((performance.now() - started) * 100) / 100,
           ip: sourceAddress(c),

@@ -10,6 +10,7 @@ import type { AppEnv } from "../_app.ts";
 import { defineRoute, scopeClient } from "../_app.ts";
 import { BadRequestError, NotFoundError } from "../_errors.ts";
 import { recordPricingReport } from "../../services/pricing_report.ts";
+import { COLLECTED_AT_WINDOW, collectedAtProblem } from "../../core/market.ts";
 import { AgentParams, normalizePricing, PricingReportBody, SuccessBody } from "./extra_schemas.ts";
 import { errorResponse, json, jsonRequest } from "../_openapi.ts";
 
@@ -21,14 +22,14 @@ const pricingRoute = defineRoute("agent", {
   tags: ["agent"],
   summary: "Pricing report (v4.0.0 and legacy v3.2 shapes)",
   description:
-    "Stores the report (one row per agent + collected_at), each pool's spot price and the on-demand price in their 5-minute buckets. `collected_at` is naive UTC. An on-demand price that is the agent's fallback estimate never replaces a real one.",
+    `Stores the report (one row per agent + collected_at), each pool's spot price and the on-demand price in their 5-minute buckets. \`collected_at\` is naive UTC and must lie within ${COLLECTED_AT_WINDOW.pastMinutes} min before and ${COLLECTED_AT_WINDOW.futureMinutes} min after the server clock (else 400 collected_at_out_of_window). An on-demand price that is the agent's fallback estimate never replaces a real one.`,
   request: {
     params: AgentParams,
     body: jsonRequest(PricingReportBody),
   },
   responses: {
     200: json(SuccessBody, "Stored"),
-    400: errorResponse("Malformed report"),
+    400: errorResponse("Malformed report, or collected_at outside the window"),
     404: errorResponse("Agent not found"),
   },
 });
@@ -42,6 +43,8 @@ export function registerPricingRoutes(app: OpenAPIHono<AppEnv>): void {
     const now = deps.clock();
     const report = normalizePricing(c.req.valid("json"), now);
     if ("error" in report) throw new BadRequestError(report.error, "validation_failed");
+    const late = collectedAtProblem(report.collectedAt, now);
+    if (late) throw new BadRequestError(late, "collected_at_out_of_window");
     if (!await recordPricingReport(deps, { agentId, clientId, report, now })) {
       throw new NotFoundError("Agent not found", "agent_not_found");
     }
