@@ -87,8 +87,17 @@ export class Schedule {
 }
 /** Reads the bench server's counters. */
 export async function serverStats(base: string): Promise<ServerStats> {
-  const res = await fetch(`${base}/__bench/stats`);
-  return await res.json();
+  // Retried: under overload the generator's many connections can overflow the listen backlog
+  // (the kernel then resets some), which must not end the whole run.
+  for (let attempt = 1;; attempt++) {
+    try {
+      const res = await fetch(`${base}/__bench/stats`);
+      return await res.json();
+    } catch (err) {
+      if (attempt >= 5) throw err;
+      await new Promise((r) => setTimeout(r, 500 * attempt));
+    }
+  }
 }
 /** Runs one step: warm-up, then the measured window; returns its figures. */
 export async function runStep(

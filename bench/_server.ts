@@ -6,7 +6,8 @@
  * AsyncLocalStorage around each request), and GET /__bench/stats reports them. Prints one JSON line
  * `{port, tokens}` on stdout when ready. Not a production entry point.
  *
- * Environment: BENCH_MYSQL_SOCKET, BENCH_MYSQL_USER, BENCH_CLIENTS (default 10),
+ * Environment: BENCH_MYSQL_SOCKET, BENCH_MYSQL_USER, BENCH_MYSQL_PORT (set: TCP to 127.0.0.1 on
+ * that port instead of the socket), BENCH_DB_TIMEOUT_MS, BENCH_CLIENTS (default 10),
  * BENCH_LOG_LEVEL (default warn), BENCH_ENGINE (1 = wire the decision engine, default 1).
  * @module
  */
@@ -81,10 +82,13 @@ async function main(): Promise<void> {
     LOG_LEVEL: env.BENCH_LOG_LEVEL ?? "warn",
     HOST: "127.0.0.1",
     PORT: "0",
+    ...(env.BENCH_DB_TIMEOUT_MS ? { DB_TIMEOUT_MS: env.BENCH_DB_TIMEOUT_MS } : {}),
   });
   const log = createLogger({ level: config.LOG_LEVEL, sink: (l) => console.error(l) });
   const stack = await startLocalStack({
-    backend: { socketPath, user },
+    backend: env.BENCH_MYSQL_PORT
+      ? { host: "127.0.0.1", port: Number(env.BENCH_MYSQL_PORT), user }
+      : { socketPath, user },
     timeoutMs: config.DB_TIMEOUT_MS,
   });
   const rawDb = stack.open("bench_agents");

@@ -4,11 +4,14 @@
  *
  * 1. `psdb_select1` — SELECT 1 through the protocol endpoint over loopback HTTP;
  * 2. `agents_load` — N simulated v4.0.0 agents against the real server;
- * 3. `replay` — the decision engine over tests/fixtures/price_trace.csv (prints, records nothing).
+ * 3. `cpu_per_request` — server and MariaDB CPU µs per request of each hot agent endpoint;
+ * 4. `boot_storm` — 1,000 / 10,000 agents of 1 / 10 clients registering with 256 / 1,000 in flight;
+ * 5. `stall` — MariaDB SIGSTOPped for 20 s under 1,000 agents;
+ * 6. `replay` — the decision engine over tests/fixtures/price_trace.csv (prints, records nothing).
  *
  *   deno task bench [--only=agents_load,replay] [--no-record] [-- args for agents_load]
  *
- * The first two append their results to bench/RESULTS.md (unless --no-record). Exit status: the
+ * All but `replay` append their results to bench/RESULTS.md (unless --no-record). Exit status: the
  * first failing benchmark's, else 0.
  * @module
  */
@@ -29,6 +32,21 @@ const BENCHES: Bench[] = [
     name: "agents_load",
     file: "agents_load.ts",
     args: (extra, record) => [...extra, ...(record ? [] : ["--no-record"])],
+  },
+  {
+    name: "cpu_per_request",
+    file: "cpu_per_request.ts",
+    args: (_extra, record) => (record ? [] : ["--no-record"]),
+  },
+  {
+    name: "boot_storm",
+    file: "boot_storm.ts",
+    args: (_extra, record) => (record ? [] : ["--no-record"]),
+  },
+  {
+    name: "stall",
+    file: "stall.ts",
+    args: (_extra, record) => (record ? [] : ["--no-record"]),
   },
   {
     name: "replay",

@@ -17,6 +17,8 @@ export interface Logger {
   error(msg: string, fields?: LogFields): void;
   /** A logger that adds `fields` to every line (e.g. a request id). */
   child(fields: LogFields): Logger;
+  /** True when lines of `level` are written (lets hot paths skip building their fields). */
+  enabled(level: LogLevel): boolean;
 }
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -29,20 +31,26 @@ export function createLogger(
   const min = ORDER[opts.level ?? "info"];
   const sink = opts.sink ?? ((line: string) => console.log(line));
   const now = opts.now ?? (() => new Date());
-  const base = opts.base ?? {};
-  const write = (level: LogLevel, msg: string, fields?: LogFields) => {
-    if (ORDER[level] < min) return;
-    sink(
-      JSON.stringify({ ts: now().toISOString(), level, msg, ...base, ...fields }, errorReplacer),
-    );
-  };
-  return {
-    debug: (m, f) => write("debug", m, f),
-    info: (m, f) => write("info", m, f),
-    warn: (m, f) => write("warn", m, f),
-    error: (m, f) => write("error", m, f),
-    child: (fields) => createLogger({ ...opts, base: { ...base, ...fields } }),
-  };
+  return make(opts.base ?? {});
+
+  // Children share the level, sink and clock; only their base fields differ (a request makes two
+  // children, so they must be cheap: no fields are merged until a line is actually written).
+  function make(base: LogFields): Logger {
+    const write = (level: LogLevel, msg: string, fields?: LogFields) => {
+      if (ORDER[level] < min) return;
+      sink(
+        JSON.stringify({ ts: now().toISOString(), level, msg, ...base, ...fields }, errorReplacer),
+      );
+    };
+    return {
+      debug: (m, f) => write("debug", m, f),
+      info: (m, f) => write("info", m, f),
+      warn: (m, f) => write("warn", m, f),
+      error: (m, f) => write("error", m, f),
+      child: (fields) => make({ ...base, ...fields }),
+      enabled: (level) => ORDER[level] >= min,
+    };
+  }
 }
 
 function errorReplacer(_key: string, value: unknown): unknown {

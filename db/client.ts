@@ -40,6 +40,17 @@ export type StatementObserver = (ms: number, ok: boolean) => void;
 /** The database could not be reached or did not answer in time (rendered as 503). */
 export class DbUnavailableError extends Error {
   override name = "DbUnavailableError";
+  /** Stable machine-readable code of the 503 body. */
+  readonly code: string = "unavailable";
+}
+
+/**
+ * A transaction's COMMIT was sent but not answered (timeout, lost connection): it may or may not
+ * have been applied. Never reported as success; the caller retries an idempotent request.
+ */
+export class CommitUnknownError extends DbUnavailableError {
+  override name = "CommitUnknownError";
+  override readonly code = "commit_outcome_unknown";
 }
 
 /** Options of `createDb`. */
@@ -50,6 +61,8 @@ export interface DbOptions {
   fetch?: typeof fetch;
   /** Per-request timeout; the driver itself has none. */
   timeoutMs?: number;
+  /** `fetch` answers with the whole body in memory (the in-process endpoint). */
+  inProcess?: boolean;
 }
 
 /**
@@ -87,8 +100,29 @@ const TX_ATTEMPTS = 3;
 export function createDb(opts: DbOptions): Db {
   const timeoutMs = opts.timeoutMs ?? 8000;
   const baseFetch = opts.fetch ?? fetch;
-  const boundedFetch: typeof fetch = (input, init) =>
-    baseFetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+  const inProcess = opts.inProcess ?? false;
+  // One timer per statement, cleared when it answers (AbortSignal.timeout cannot be cleared: each
+  // one fired, built a DOMException and dispatched an abort DB_TIMEOUT_MS after its statement).
+  const boundedFetch: typeof fetch = async (input, init) => {
+    const ctl = new AbortController();
+    const timer = setTimeout(
+      () => ctl.abort(new DOMException(`no answer within ${timeoutMs} ms`, "TimeoutError")),
+      timeoutMs,
+    );
+    try {
+      const res = await baseFetch(input, { ...init, signal: ctl.signal });
+      // In process the body is already in memory; over the network it is read under the timer.
+      if (inProcess) return res;
+      const text = await res.text();
+      return new Response(text, {
+        status: res.status,
+        statusText: res.statusText,
+        headers: res.headers,
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+  };
   const client = new Client({ url: opts.url, fetch: boundedFetch, cast: castValue });
   let trips = 0;
   const observers = new Set<StatementObserver>();
@@ -131,7 +165,16 @@ export function createDb(opts: DbOptions): Db {
       await run(conn, "ROLLBACK").catch(() => {});
       throw err;
     }
-    await run(conn, "COMMIT");
+    try {
+      await run(conn, "COMMIT");
+    } catch (err) {
+      // Unanswered: the outcome is unknown. A SQL error (e.g. the endpoint already rolled the
+      // transaction back) is a definite failure and stays as it is.
+      if (err instanceof DbUnavailableError) {
+        throw new CommitUnknownError(`COMMIT not confirmed (${err.message}): outcome unknown`);
+      }
+      throw err;
+    }
     return result;
   }
 
@@ -143,7 +186,7 @@ export function createDb(opts: DbOptions): Db {
         try {
           return await run(client, sql, args);
         } catch (err) {
-          if (sqlErrno(err) !== 1213 || attempt >= TX_ATTEMPTS) throw err;
+          if (sqlErrno(err) !== 1213 || attempt >= TX_ATTEMPTS) throw lockWaitGaveUp(err);
           await new Promise((r) => setTimeout(r, 2 + Math.random() * 10 * attempt));
         }
       }
@@ -157,7 +200,9 @@ export function createDb(opts: DbOptions): Db {
           return await runTransaction(fn);
         } catch (err) {
           const errno = sqlErrno(err);
-          if ((errno !== 1213 && errno !== 1205) || attempt >= TX_ATTEMPTS) throw err;
+          if ((errno !== 1213 && errno !== 1205) || attempt >= TX_ATTEMPTS) {
+            throw lockWaitGaveUp(err);
+          }
           await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * attempt));
         }
       }
@@ -170,11 +215,29 @@ export function createDb(opts: DbOptions): Db {
   };
 }
 
+/**
+ * Endpoint error codes (HTTP 200 + `{error: {code}}`) that mean "not now" rather than "this SQL is
+ * wrong": a query killed at the endpoint's deadline, no connection in time, a lost backend.
+ */
+const UNAVAILABLE_CODES = new Set(["DEADLINE_EXCEEDED", "RESOURCE_EXHAUSTED", "UNAVAILABLE"]);
+
 /** Turns transport failures into `DbUnavailableError`; SQL errors stay `DatabaseError`. */
-function translateError(err: unknown): unknown {
+export function translateError(err: unknown): unknown {
   if (err instanceof DatabaseError) {
     if (err.status === 401 || err.status >= 500) {
       return new DbUnavailableError(`database refused the request (HTTP ${err.status})`);
+    }
+    const code = (err.body as { code?: unknown } | undefined)?.code;
+    // ABORTED also reports a transaction the endpoint rolled back (its connection timed out or
+    // was lost): nothing was written, a retry later may succeed.
+    // A MySQL error carries its errno (1205 lock wait is DEADLINE_EXCEEDED too, but stays a
+    // DatabaseError so a transaction can be run again; see lockWaitGaveUp).
+    const sqlError = /\(errno \d+\)/.test(err.message);
+    if (
+      (typeof code === "string" && UNAVAILABLE_CODES.has(code) && !sqlError) ||
+      (code === "ABORTED" && /^transaction \S+ has ended/.test(err.message))
+    ) {
+      return new DbUnavailableError(`database did not answer in time: ${err.message}`);
     }
     return err;
   }
@@ -188,6 +251,12 @@ function translateError(err: unknown): unknown {
     }
   }
   return err;
+}
+
+/** A lock wait that timed out (1205) for good: the database did not answer in time (503). */
+function lockWaitGaveUp(err: unknown): unknown {
+  if (sqlErrno(err) !== 1205) return err;
+  return new DbUnavailableError(`lock wait timed out: ${(err as Error).message}`);
 }
 
 /** MySQL error number carried in a driver error message (`... (errno 1062) ...`), if any. */

@@ -18,7 +18,7 @@ import { ClientClosedError, declaredSizeLimit } from "./_middleware/read_body.ts
 import { registerHealth } from "./health.ts";
 import { registerDocs } from "./docs.ts";
 import { createMetrics, registerMetrics } from "./metrics.ts";
-import { DbUnavailableError, isDuplicateKey } from "../db/client.ts";
+import { CommitUnknownError, DbUnavailableError, isDuplicateKey } from "../db/client.ts";
 import { VERSION } from "../core/version.ts";
 import { registerAreas } from "./areas.ts";
 import { registerConsole } from "./console/mod.ts";
@@ -95,7 +95,10 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     if (err instanceof DbUnavailableError) {
       log.error("database unavailable", { error: err });
       c.header("Retry-After", "5");
-      return c.json({ error: "Database unavailable, retry shortly", code: "unavailable" }, 503);
+      const error = err instanceof CommitUnknownError
+        ? "Database did not confirm the write; it may or may not have been applied, retry shortly"
+        : "Database unavailable, retry shortly";
+      return c.json({ error, code: err.code }, 503);
     }
     if (err instanceof DatabaseError && isDuplicateKey(err)) {
       return c.json({ error: "Conflicts with an existing record", code: "conflict" }, 409);

@@ -38,10 +38,30 @@ export class UnknownDatabaseError extends Error {
   override name = "UnknownDatabaseError";
 }
 
+/** One waiter for a permit; `live` turns false when it is granted or gives up. */
+interface Waiter {
+  live: boolean;
+  grant(): void;
+}
+
+/**
+ * The permits of one database: `active` handed out; `queue` FIFO from `head` (entries that gave up
+ * are skipped when reached); `live` waiters still waiting.
+ */
+interface Gate {
+  active: number;
+  queue: Waiter[];
+  head: number;
+  live: number;
+}
+
 /** Owns the pools; hands out initialised connections. */
 export class Backends {
   #pools = new Map<string, Promise<Pool>>();
   #initialised = new WeakSet<object>();
+  #gates = new Map<string, Gate>();
+  /** Connections handed out, with the permit each one holds. */
+  #held = new WeakMap<PoolConnection, Gate>();
   #pending = new Set<Promise<unknown>>();
   #closed = false;
 
@@ -119,34 +139,58 @@ export class Backends {
     return p;
   }
 
-  /** Borrows an initialised connection for db, waiting at most timeoutMs. */
-  async acquire(db: string, timeoutMs: number): Promise<PoolConnection> {
+  /**
+   * Borrows an initialised connection for db, waiting at most timeoutMs or until `signal` aborts.
+   * Waiting happens here, not in mysql2: each database has poolLimit permits and a FIFO of at most
+   * queueLimit live waiters, and a waiter that gives up leaves the queue at once (mysql2 keeps a
+   * given-up waiter queued until a connection reaches it, so under overload its queue filled with
+   * the dead and refused the living).
+   */
+  async acquire(db: string, timeoutMs: number, signal?: AbortSignal): Promise<PoolConnection> {
     if (this.#closed) throw new BackendBusyError("endpoint is shutting down");
+    if (signal?.aborted) throw new BackendBusyError("client gave up before a connection was free");
+    const started = performance.now();
+    const gate = this.#gate(db);
+    await this.#enter(gate, db, timeoutMs, signal);
+    // Holding a permit: the pool has a connection for us (or may open one).
     let timer: ReturnType<typeof setTimeout> | undefined;
-    let timedOut = false;
+    let gaveUp = false;
+    let onAbort: (() => void) | undefined;
     const got = this.#pool(db).then((pool) => pool.getConnection());
+    const left = Math.max(1, timeoutMs - (performance.now() - started));
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        timedOut = true;
+        gaveUp = true;
         reject(new BackendBusyError(`no backend connection for ${db} within ${timeoutMs} ms`));
-      }, timeoutMs);
+      }, left);
+      if (signal) {
+        onAbort = () => {
+          gaveUp = true;
+          reject(new BackendBusyError("client gave up while waiting for a connection"));
+        };
+        signal.addEventListener("abort", onAbort, { once: true });
+      }
     });
     let conn: PoolConnection;
     try {
       conn = await Promise.race([got, timeout]);
     } catch (err) {
-      // The waiter stays queued inside mysql2; hand its connection straight back when it arrives.
-      if (timedOut) got.then((c) => c.release(), () => {});
+      if (gaveUp) {
+        // The connection may still arrive (a slow connect): hand it back, then the permit.
+        got.then((c) => c.release(), () => {}).finally(() => this.#leave(gate));
+      } else this.#leave(gate);
       throw translateAcquireError(err);
     } finally {
       clearTimeout(timer);
+      if (onAbort) signal?.removeEventListener("abort", onAbort);
     }
+    this.#held.set(conn, gate);
     const core = conn.connection as unknown as object;
     if (!this.#initialised.has(core)) {
       try {
         await conn.query(SESSION_INIT);
       } catch (err) {
-        conn.destroy();
+        this.release(conn, true);
         throw err;
       }
       this.#initialised.add(core);
@@ -154,16 +198,88 @@ export class Backends {
     return conn;
   }
 
+  #gate(db: string): Gate {
+    let g = this.#gates.get(db);
+    if (!g) this.#gates.set(db, g = { active: 0, queue: [], head: 0, live: 0 });
+    return g;
+  }
+
+  /** Takes one of the database's permits, queueing (bounded) until one is free or it gives up. */
+  #enter(g: Gate, db: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    if (g.active < this.opts.poolLimit) {
+      g.active++;
+      return Promise.resolve();
+    }
+    if (g.live >= this.opts.queueLimit) {
+      return Promise.reject(
+        new BackendBusyError(`too many requests waiting for a backend connection to ${db}`),
+      );
+    }
+    return new Promise<void>((resolve, reject) => {
+      const w: Waiter = { live: true, grant: () => {} };
+      const giveUp = (message: string) => {
+        if (!w.live) return;
+        w.live = false;
+        g.live--;
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+        reject(new BackendBusyError(message));
+      };
+      const onAbort = () => giveUp("client gave up while waiting for a connection");
+      const timer = setTimeout(
+        () => giveUp(`no backend connection for ${db} within ${timeoutMs} ms`),
+        timeoutMs,
+      );
+      signal?.addEventListener("abort", onAbort, { once: true });
+      w.grant = () => {
+        w.live = false;
+        g.live--;
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+        resolve();
+      };
+      g.queue.push(w);
+      g.live++;
+    });
+  }
+
+  /** Gives a permit back: to the longest-waiting live waiter, else to the pool. */
+  #leave(g: Gate): void {
+    while (g.head < g.queue.length) {
+      const w = g.queue[g.head++];
+      if (g.head > 1024 && g.head * 2 > g.queue.length) {
+        g.queue = g.queue.slice(g.head); // drop the consumed front in one copy
+        g.head = 0;
+      }
+      if (w.live) {
+        w.grant(); // the permit passes on; active stays the same
+        return;
+      }
+    }
+    g.queue.length = 0;
+    g.head = 0;
+    g.active--;
+  }
+
   /** Returns a clean connection to its pool, or destroys one whose session state was changed. */
   release(conn: PoolConnection, tainted: boolean): void {
     if (tainted) conn.destroy();
     else conn.release();
+    this.#returnPermit(conn);
+  }
+
+  #returnPermit(conn: PoolConnection): void {
+    const g = this.#held.get(conn);
+    if (!g) return;
+    this.#held.delete(conn);
+    this.#leave(g);
   }
 
   /** Destroys a connection in an unknown state; `kill` also stops its server thread (timeouts). */
   abandon(conn: PoolConnection, kill: boolean): void {
     const threadId = conn.threadId;
     conn.destroy();
+    this.#returnPermit(conn);
     if (!kill) return;
     const p = (async () => {
       const admin = await mysql.createConnection({ ...this.#connOptions(), connectTimeout: 2_000 });

@@ -47,6 +47,30 @@ export interface ExecOptions {
 
 type Session = ReturnType<typeof parseSession>;
 
+const CANCELED = Symbol("canceled");
+
+/** Settles like `p`, or rejects with CANCELED as soon as `signal` aborts. */
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    p.catch(() => {});
+    return Promise.reject(CANCELED);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      p.catch(() => {});
+      reject(CANCELED);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    p.then((v) => {
+      signal.removeEventListener("abort", onAbort);
+      resolve(v);
+    }, (e) => {
+      signal.removeEventListener("abort", onAbort);
+      reject(e);
+    });
+  });
+}
+
 function errorReply(status: number, session: unknown, code: string, message: string): ExecReply {
   return { status, body: { session, error: { code, message } } };
 }
@@ -87,8 +111,17 @@ export class Executor {
     return { status: 200, body: {} };
   }
 
-  /** Runs one statement for the session the client sent (null: a new session). */
-  async execute(db: string, rawSession: unknown, query: string): Promise<ExecReply> {
+  /**
+   * Runs one statement for the session the client sent (null: a new session). When `signal`
+   * aborts (the client gave up), a statement still waiting or running is abandoned: its
+   * connection is killed, so an open transaction rolls back and no lock outlives the caller.
+   */
+  async execute(
+    db: string,
+    rawSession: unknown,
+    query: string,
+    signal?: AbortSignal,
+  ): Promise<ExecReply> {
     this.statements++;
     const s = parseSession(rawSession);
     const kind = classify(query);
@@ -98,13 +131,19 @@ export class Executor {
     // Like ps-http-sim: parallel statements on one session are a client bug; refuse them.
     if (!this.#sessions.enter(s.id)) return this.#busyReply(rawSession);
     try {
-      return await this.#run(db, s, kind, query);
+      return await this.#run(db, s, kind, query, signal);
     } finally {
       this.#sessions.leave(s.id);
     }
   }
 
-  async #run(db: string, s: Session, kind: StatementKind, query: string): Promise<ExecReply> {
+  async #run(
+    db: string,
+    s: Session,
+    kind: StatementKind,
+    query: string,
+    signal: AbortSignal | undefined,
+  ): Promise<ExecReply> {
     const pinned = this.#sessions.take(s.id);
     if (pinned && pinned.db !== db) {
       this.#sessions.pin(s.id, pinned);
@@ -134,7 +173,7 @@ export class Executor {
       conn = pinned.conn;
     } else {
       try {
-        conn = await this.o.backends.acquire(db, this.o.queryTimeoutMs);
+        conn = await this.o.backends.acquire(db, this.o.queryTimeoutMs, signal);
       } catch (err) {
         return this.#acquireFailure(db, sessionJson(s.id, db, false), err);
       }
@@ -143,11 +182,18 @@ export class Executor {
     const timeout = Math.max(1, Math.round(this.o.queryTimeoutMs - (performance.now() - started)));
     let res: [unknown, unknown];
     try {
-      res = await conn.query({ sql: query, rowsAsArray: true, typeCast: false, timeout }) as [
-        unknown,
-        unknown,
-      ];
+      const q = conn.query({ sql: query, rowsAsArray: true, typeCast: false, timeout }) as Promise<
+        [unknown, unknown]
+      >;
+      res = signal ? await untilAborted(q, signal) : await q;
     } catch (err) {
+      if (err === CANCELED) {
+        // The caller is gone: the statement's effect is unknown to it, so the connection (and any
+        // transaction on it) is killed rather than left to finish or to hold its locks.
+        this.o.backends.abandon(conn, true);
+        this.o.log("warn", "psdb.statement_canceled", { database: db, inTransaction: !!pinned });
+        return errorReply(200, sessionJson(s.id, db, !!pinned), "CANCELED", "client gave up");
+      }
       return this.#queryFailure({ db, s, conn, pinned: !!pinned, tainted, err, query });
     }
 
@@ -171,7 +217,11 @@ export class Executor {
     }
     if (kind.ddl) this.#json.invalidate();
     const inTx = inTransactionAfter(kind, serverStatus, !!pinned);
-    if (inTx) this.#sessions.pin(s.id, { db, conn, tainted });
+    if (inTx && signal?.aborted) {
+      // Answered after the caller gave up (a late BEGIN or statement of a transaction): nobody will
+      // COMMIT it, so roll it back now instead of pinning a connection until the idle timeout.
+      this.#rollbackAndRelease({ db, conn, tainted });
+    } else if (inTx) this.#sessions.pin(s.id, { db, conn, tainted });
     else this.o.backends.release(conn, tainted);
     const session = sessionJson(s.id, db, inTx);
     const ms = performance.now() - started;
@@ -268,7 +318,7 @@ export class Executor {
   #rollbackAndRelease(p: Pinned): void {
     const done = p.conn.query("ROLLBACK").then(
       () => this.o.backends.release(p.conn, p.tainted),
-      () => p.conn.destroy(),
+      () => this.o.backends.release(p.conn, true),
     );
     this.#pending.add(done);
     done.finally(() => this.#pending.delete(done));
@@ -281,7 +331,7 @@ export class Executor {
 
   /** Drops every pinned session (their transactions roll back as the connections close). */
   async close(): Promise<void> {
-    for (const p of this.#sessions.drain()) p.conn.destroy();
+    for (const p of this.#sessions.drain()) this.o.backends.release(p.conn, true);
     await Promise.allSettled([...this.#pending]);
   }
 }

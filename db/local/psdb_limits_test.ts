@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { Client, DatabaseError } from "@planetscale/database";
 import { createPsdbHandler, inProcessFetch, type PsdbOptions } from "./psdb_server.ts";
 import { testBackend } from "../../tests/_mariadb.ts";
+import { createDb, DbUnavailableError } from "../client.ts";
 
 const DB = `psdb_lim_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
 const PASSWORD = "limits-secret";
@@ -60,6 +61,26 @@ Deno.test("psdb limits: a full connection queue is a 503 RESOURCE_EXHAUSTED", as
   assert.equal(rejected.length, 1);
   assert.equal(rejected[0].reason.status, 503);
   assert.equal(rejected[0].reason.body.code, "RESOURCE_EXHAUSTED");
+});
+
+Deno.test("psdb limits: waiters that gave up leave the queue; the living still get a place", async () => {
+  await using s = setup({ poolLimit: 1, queueLimit: 2 });
+  await s.client.execute("SELECT 1");
+  const fetchFn = inProcessFetch(s.handler);
+  const impatient = createDb({
+    url: `http://${DB}:${PASSWORD}@psdb.invalid`,
+    fetch: fetchFn,
+    timeoutMs: 50,
+  });
+  const busy = s.client.execute("SELECT SLEEP(0.6)"); // holds the one connection
+  await new Promise((r) => setTimeout(r, 50));
+  // Two waiters fill the queue, then give up after 50 ms.
+  const gaveUp = await Promise.allSettled([0, 1].map(() => impatient.execute("SELECT 1")));
+  assert.ok(gaveUp.every((r) => r.status === "rejected" && r.reason instanceof DbUnavailableError));
+  // With dead waiters still counted, these two would be refused as RESOURCE_EXHAUSTED.
+  const patient = await Promise.all([0, 1].map(() => s.client.execute("SELECT 2 AS two")));
+  assert.deepEqual(patient.map((r) => r.rows), [[{ two: 2 }], [{ two: 2 }]]);
+  await busy;
 });
 
 Deno.test("psdb limits: result sets over maxRows are refused like PlanetScale's OLTP limit", async () => {

@@ -20,7 +20,10 @@ export interface PsdbOptions {
   allowedDatabases?: string[];
   /** Connections per database pool (default 20). */
   poolLimit?: number;
-  /** Requests allowed to wait for a pooled connection per database (default 200). */
+  /**
+   * Requests allowed to wait for a pooled connection per database (default 4096): a burst (a
+   * fleet booting at once) queues, each waiter for at most queryTimeoutMs, instead of failing.
+   */
   queueLimit?: number;
   /** Request body limit in bytes (default 1 MiB); larger bodies get 413. */
   maxBodyBytes?: number;
@@ -33,9 +36,23 @@ export interface PsdbOptions {
   log?: PsdbLog;
 }
 
+/** One RPC as plain values: what the HTTP handler and the in-process transport share. */
+export interface PsdbCall {
+  /** Request path, e.g. `/psdb.v1alpha1.Database/Execute`. */
+  path: string;
+  method: string;
+  authorization: string | null;
+  /** The JSON body, already read. */
+  body: string;
+  /** Aborts when the caller gives up: a running statement's connection is then killed. */
+  signal?: AbortSignal;
+}
+
 /** The protocol endpoint as a fetch handler. */
 export interface PsdbHandler {
   fetch(req: Request): Promise<Response>;
+  /** The same protocol without Request/Response objects (the in-process transport). */
+  call(rpc: PsdbCall): Promise<{ status: number; text: string; headers?: Record<string, string> }>;
   close(): Promise<void>;
   stats(): { statements: number };
 }
@@ -44,15 +61,18 @@ const DB_NAME = /^[A-Za-z0-9_]{1,64}$/;
 const PREFIX = "/psdb.v1alpha1.Database/";
 const JSON_HEADERS = { "content-type": "application/json" };
 
-function reply(
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = JSON_HEADERS,
-): Response {
-  return new Response(JSON.stringify(body), { status, headers });
+/** A reply before it becomes an HTTP response. */
+interface Reply {
+  status: number;
+  text: string;
+  headers?: Record<string, string>;
 }
 
-function failure(status: number, code: string, message: string): Response {
+function reply(status: number, body: unknown, headers?: Record<string, string>): Reply {
+  return { status, text: JSON.stringify(body), headers };
+}
+
+function failure(status: number, code: string, message: string): Reply {
   return reply(status, { error: { code, message } });
 }
 
@@ -121,7 +141,7 @@ export function createPsdbHandler(opts: PsdbOptions): PsdbHandler {
   const backends = new Backends({
     backend: opts.backend,
     poolLimit: opts.poolLimit ?? 20,
-    queueLimit: opts.queueLimit ?? 200,
+    queueLimit: opts.queueLimit ?? 4096,
     createDatabases: opts.createDatabases ?? false,
     log,
   });
@@ -137,7 +157,7 @@ export function createPsdbHandler(opts: PsdbOptions): PsdbHandler {
   let closing: Promise<void> | undefined;
 
   /** The database named by valid credentials, or the reason for a 401. */
-  function authenticate(header: string | null): string | { reason: string } {
+  function checkCredentials(header: string | null): string | { reason: string } {
     const cred = basicCredentials(header);
     if (!cred) return { reason: "missing or malformed Basic credentials" };
     // Compare digests so the comparison is constant-time whatever the lengths.
@@ -147,65 +167,112 @@ export function createPsdbHandler(opts: PsdbOptions): PsdbHandler {
     return cred.user;
   }
 
-  async function handle(req: Request): Promise<Response> {
-    const path = new URL(req.url).pathname;
+  // Accepted Authorization headers (a client sends the same one on every statement): decoding
+  // and hashing them once per statement was ~3% of the hot path. Only successes are remembered.
+  const accepted = new Map<string, string>();
+  function authenticate(header: string | null): string | { reason: string } {
+    const known = header === null ? undefined : accepted.get(header);
+    if (known !== undefined) return known;
+    const r = checkCredentials(header);
+    if (typeof r === "string" && header !== null) {
+      if (accepted.size >= 256) accepted.clear();
+      accepted.set(header, r);
+    }
+    return r;
+  }
+
+  /** Routes one RPC whose body has been read. */
+  async function handle(c: PsdbCall): Promise<Reply> {
+    const path = c.path;
     const rpc = path.startsWith(PREFIX) ? path.slice(PREFIX.length) : "";
     if (rpc !== "Execute" && rpc !== "CreateSession" && rpc !== "CloseSession") {
-      await req.body?.cancel().catch(() => {});
       return failure(404, "not_found", `no route for ${path}`);
     }
-    if (req.method !== "POST") {
-      await req.body?.cancel().catch(() => {});
+    if (c.method !== "POST") {
       return reply(405, { error: { code: "unimplemented", message: "use POST" } }, {
-        ...JSON_HEADERS,
         allow: "POST",
       });
     }
-    const db = authenticate(req.headers.get("authorization"));
+    const db = authenticate(c.authorization);
     if (typeof db !== "string") {
-      await req.body?.cancel().catch(() => {});
       log("info", "psdb.unauthenticated", { reason: db.reason });
       return failure(401, "unauthenticated", db.reason);
     }
-    const text = await readBody(req, maxBody);
-    if (text === TOO_LARGE) {
-      return failure(413, "resource_exhausted", `request body exceeds ${maxBody} bytes`);
-    }
     let payload: { query?: unknown; session?: unknown };
     try {
-      payload = text.trim() === "" ? {} : JSON.parse(text);
+      payload = c.body.trim() === "" ? {} : JSON.parse(c.body);
     } catch {
       return failure(400, "invalid_argument", "request body is not valid JSON");
     }
     if (typeof payload !== "object" || payload === null) {
       return failure(400, "invalid_argument", "request body must be a JSON object");
     }
-    if (rpc === "CreateSession") return toResponse(exec.createSession(db));
-    if (rpc === "CloseSession") return toResponse(exec.closeSession(payload.session ?? null));
+    if (rpc === "CreateSession") return toReply(exec.createSession(db));
+    if (rpc === "CloseSession") return toReply(exec.closeSession(payload.session ?? null));
     if (typeof payload.query !== "string") {
       return failure(400, "invalid_argument", "query must be a string");
     }
-    return toResponse(await exec.execute(db, payload.session ?? null, payload.query));
+    return toReply(await exec.execute(db, payload.session ?? null, payload.query, c.signal));
   }
 
-  function toResponse(r: { status: number; body: unknown }): Response {
+  function toReply(r: { status: number; body: unknown }): Reply {
     return reply(r.status, r.body);
+  }
+
+  /** Runs one RPC with the shutdown gate, the in-flight count and the last-resort 500. */
+  async function guarded(c: PsdbCall): Promise<Reply> {
+    if (closing) return failure(503, "unavailable", "endpoint is shutting down");
+    inflight++;
+    try {
+      return await handle(c);
+    } catch (err) {
+      log("error", "psdb.internal_error", {
+        error: err instanceof Error ? err.stack : String(err),
+      });
+      return failure(500, "internal", "internal error");
+    } finally {
+      if (--inflight === 0) drained?.();
+    }
+  }
+
+  /** Reads an HTTP request into a call; the body is refused (413) past the limit. */
+  async function fromRequest(req: Request): Promise<PsdbCall | Reply> {
+    const path = new URL(req.url).pathname;
+    const base = {
+      path,
+      method: req.method,
+      authorization: req.headers.get("authorization"),
+      signal: req.signal,
+    };
+    const routed = path.startsWith(PREFIX) && req.method === "POST";
+    if (!routed || typeof authenticate(base.authorization) !== "string") {
+      // Refused before the body matters (404, 405, 401): do not read it.
+      await req.body?.cancel().catch(() => {});
+      return { ...base, body: "" };
+    }
+    const text = await readBody(req, maxBody);
+    if (text === TOO_LARGE) {
+      return failure(413, "resource_exhausted", `request body exceeds ${maxBody} bytes`);
+    }
+    return { ...base, body: text };
   }
 
   return {
     async fetch(req: Request): Promise<Response> {
-      if (closing) return failure(503, "unavailable", "endpoint is shutting down");
-      inflight++;
-      try {
-        return await handle(req);
-      } catch (err) {
-        log("error", "psdb.internal_error", {
-          error: err instanceof Error ? err.stack : String(err),
-        });
-        return failure(500, "internal", "internal error");
-      } finally {
-        if (--inflight === 0) drained?.();
+      if (closing) {
+        await req.body?.cancel().catch(() => {});
+        return toResponse(failure(503, "unavailable", "endpoint is shutting down"));
       }
+      const c = await fromRequest(req);
+      return toResponse("path" in c ? await guarded(c) : c);
+    },
+    call(c: PsdbCall): Promise<Reply> {
+      if (c.body.length > maxBody) {
+        return Promise.resolve(
+          failure(413, "resource_exhausted", `request body exceeds ${maxBody} bytes`),
+        );
+      }
+      return guarded(c);
     },
     close(): Promise<void> {
       closing ??= (async () => {
@@ -220,9 +287,73 @@ export function createPsdbHandler(opts: PsdbOptions): PsdbHandler {
   };
 }
 
-/** A fetch for database-js's `fetch` option that calls the handler directly, with no socket. */
+function toResponse(r: Reply): Response {
+  return new Response(r.text, {
+    status: r.status,
+    headers: r.headers ? { ...JSON_HEADERS, ...r.headers } : JSON_HEADERS,
+  });
+}
+
+/** The URL's path without building a URL object (the driver sends absolute http(s) URLs). */
+function pathOf(url: string): string {
+  const scheme = url.indexOf("://");
+  const slash = scheme < 0 ? -1 : url.indexOf("/", scheme + 3);
+  if (slash < 0) return new URL(url).pathname;
+  const q = url.indexOf("?", slash);
+  return q < 0 ? url.slice(slash) : url.slice(slash, q);
+}
+
+/** The Authorization value of a fetch init's headers, whatever their form. */
+function authorizationOf(headers: HeadersInit | undefined): string | null {
+  if (!headers) return null;
+  if (headers instanceof Headers) return headers.get("authorization");
+  if (Array.isArray(headers)) {
+    const h = headers.find(([k]) => k.toLowerCase() === "authorization");
+    return h ? h[1] : null;
+  }
+  const rec = headers as Record<string, string>;
+  return rec.Authorization ?? rec.authorization ?? null;
+}
+
+/**
+ * A fetch for database-js's `fetch` option that calls the handler directly, with no socket and
+ * no Request object. It honours `init.signal`: when it aborts (the client's DB_TIMEOUT_MS), the
+ * promise rejects with the signal's reason at once and the endpoint kills the statement's
+ * connection, so a stalled database never holds the caller past its timeout.
+ */
 export function inProcessFetch(handler: PsdbHandler): typeof fetch {
-  return (input: RequestInfo | URL, init?: RequestInit) => handler.fetch(new Request(input, init));
+  return (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+    const body = init?.body;
+    if (
+      input instanceof Request || (body !== undefined && body !== null && typeof body !== "string")
+    ) {
+      return handler.fetch(new Request(input, init));
+    }
+    const signal = init?.signal ?? undefined;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const answer = handler.call({
+      path: pathOf(typeof input === "string" ? input : input.href),
+      method: init?.method ?? "GET",
+      authorization: authorizationOf(init?.headers),
+      body: body ?? "",
+      signal,
+    }).then(toResponse);
+    if (!signal) return answer;
+    return new Promise<Response>((resolve, reject) => {
+      const onAbort = () => reject(signal.reason);
+      signal.addEventListener("abort", onAbort, { once: true });
+      answer.then(
+        (r) => {
+          signal.removeEventListener("abort", onAbort);
+          resolve(r);
+        },
+        (e) => {
+          signal.removeEventListener("abort", onAbort);
+          reject(e);
+        },
+      );
+    });
+  };
 }
 
 if (import.meta.main) {

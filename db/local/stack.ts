@@ -12,8 +12,11 @@ import type { Db } from "../client.ts";
 
 /** A running local stack. */
 export interface LocalStack {
-  /** Opens a `Db` on one database (created on first use). */
-  open(database: string): Db;
+  /**
+   * Opens a `Db` on one database (created on first use). `wrapFetch` (tests) wraps the
+   * in-process transport, e.g. to hold back a statement as a frozen network would.
+   */
+  open(database: string, wrapFetch?: (inner: typeof fetch) => typeof fetch): Db;
   handler: PsdbHandler;
   mariadb: MariaDbServer | null;
   stop(): Promise<void>;
@@ -36,13 +39,22 @@ export async function startLocalStack(
     backend = { socketPath: mariadb.socketPath, user: mariadb.user };
   }
   const password = crypto.randomUUID();
-  const handler = createPsdbHandler({ backend, password, createDatabases: true, poolLimit: 40 });
+  // The endpoint's deadline (connection wait + statement) is the client's timeout: a request
+  // queued behind a burst waits up to DB_TIMEOUT_MS, and a stalled statement is killed then.
+  const handler = createPsdbHandler({
+    backend,
+    password,
+    createDatabases: true,
+    poolLimit: 40,
+    queryTimeoutMs: opts.timeoutMs ?? 8000,
+  });
   const fetchFn = inProcessFetch(handler);
   return {
-    open(database) {
+    open(database, wrapFetch) {
       return createDb({
         url: `http://${database}:${password}@local.psdb`,
-        fetch: fetchFn,
+        fetch: wrapFetch ? wrapFetch(fetchFn) : fetchFn,
+        inProcess: !wrapFetch,
         timeoutMs: opts.timeoutMs,
       });
     },

@@ -30,18 +30,18 @@ export function requestContext(deps: AppDeps): MiddlewareHandler<AppEnv> {
       const status = c.res.status;
       const route = safeRoute(c);
       nameRequestSpan(span, c.req.method, route);
-      const fields = {
-        method: c.req.method,
-        path: c.req.path,
-        route,
-        status,
-        durationMs: Math.round((performance.now() - started) * 100) / 100,
-        ip: sourceAddress(c),
-      };
       const log = c.get("log");
-      if (status >= 500) log.error("request", fields);
-      else if (c.req.path === "/health") log.debug("request", fields);
-      else log.info("request", fields);
+      const level = status >= 500 ? "error" : c.req.path === "/health" ? "debug" : "info";
+      if (log.enabled(level)) {
+        log[level]("request", {
+          method: c.req.method,
+          path: c.req.path,
+          route,
+          status,
+          durationMs: Math.round((performance.now() - started) * 100) / 100,
+          ip: sourceAddress(c),
+        });
+      }
     }
   };
 }
