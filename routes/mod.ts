@@ -64,6 +64,9 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
       description:
         "API of the spot-optimizer server: agent v4.0.0 endpoints, client dashboard and admin routes. Each operation's `x-auth` names the credential it needs.",
     },
+    // Declared order = order in /docs. Scalar renders the first tag group eagerly and the rest
+    // lazily on scroll, so the agent routes come first (tests/docs_browser_test.ts).
+    tags: OPENAPI_TAGS,
   });
   registerDocs(app);
   registerMetrics(app, metrics);
@@ -111,3 +114,17 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   });
   return app;
 }
+
+/** Every operation tag of /openapi.json, in the order the reference (/docs) shows them. */
+export const OPENAPI_TAGS: { name: string; description: string }[] = [
+  { name: "agent", description: "Endpoints the agent (v4.0.0) calls on each instance." },
+  { name: "client", description: "Client dashboard." },
+  { name: "replicas", description: "Replica management (client dashboard)." },
+  { name: "decisions", description: "Decision engine results." },
+  { name: "exports", description: "CSV exports." },
+  { name: "notifications", description: "Client notifications." },
+  { name: "admin", description: "Admin routes (admin credential)." },
+  { name: "admin: clients", description: "Admin: client accounts." },
+  { name: "system", description: "Liveness, readiness and health probes." },
+  { name: "removed", description: "Retired routes that answer with a clear error." },
+];

@@ -141,6 +141,16 @@ Deno.test("openapi: the document is OpenAPI 3.1 and covers every registered rout
   assert.deepEqual(missing, [], "registered routes missing from /openapi.json");
   const phantom = [...documented].filter((r) => !registered.has(r));
   assert.deepEqual(phantom, [], "documented operations that no route serves");
+  // /docs lists the tags in the declared order and renders only the first group eagerly.
+  const declared = (doc.tags as { name: string }[]).map((tag) => tag.name);
+  assert.equal(declared[0], "agent", "the agent routes come first in /docs");
+  const used = new Set<string>();
+  for (const item of Object.values(doc.paths as Record<string, Record<string, Json>>)) {
+    for (const op of Object.values(item)) {
+      for (const tag of (op.tags ?? []) as string[]) used.add(tag);
+    }
+  }
+  assert.deepEqual([...used].filter((tag) => !declared.includes(tag)), [], "undeclared tags");
   // The dashboard groups are all there (a spot check that registration really happened).
   for (
     const r of [
