@@ -3,6 +3,7 @@
  * emits it): required fields only, ids taken from the caller's fixture when a field names one.
  * Used by the authorization matrix so that a route's body validation does not hide its auth.
  */
+import type { Tenant } from "./_tenant_fixtures.ts";
 
 /** JSON Schema node (the parts this sampler reads). */
 export interface JsonSchema {
@@ -147,4 +148,36 @@ export function sampleBody(op: Operation, ids: Record<string, string>): unknown 
 /** A value for one query parameter. */
 export function sampleParam(p: Parameter, ids: Record<string, string>): string {
   return String(sample(p.schema, ids, p.name, 0));
+}
+
+/** Path parameter -> the tenant's id it names (the route tests fill paths with a tenant's ids). */
+export const TENANT_PARAMS: Record<string, (x: Tenant) => string> = {
+  client_id: (x) => x.clientId,
+  agent_id: (x) => x.agentId,
+  instance_id: (x) => x.instanceId,
+  replica_id: (x) => x.replicaId,
+  command_id: (x) => x.commandId,
+  notif_id: (x) => x.notificationId,
+  notification_id: (x) => x.notificationId,
+  switch_id: (x) => x.switchId,
+};
+
+/** One operation of the document with its declared credential (`x-auth`). */
+export interface DocOperation {
+  method: string;
+  path: string;
+  kind: string;
+  op: Operation;
+}
+
+/** Every operation of the document, sorted by path then method. */
+export function documentedOperations(doc: OpenApiDoc): DocOperation[] {
+  const ops: DocOperation[] = [];
+  for (const [path, item] of Object.entries(doc.paths ?? {})) {
+    for (const [method, op] of Object.entries(item)) {
+      if (!["get", "post", "put", "patch", "delete"].includes(method)) continue;
+      ops.push({ method: method.toUpperCase(), path, kind: String(op["x-auth"]), op });
+    }
+  }
+  return ops.sort((a, b) => `${a.path} ${a.method}`.localeCompare(`${b.path} ${b.method}`));
 }

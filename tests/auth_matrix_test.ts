@@ -12,8 +12,14 @@ import { testContext } from "./_support.ts";
 import type { TestContext } from "./_support.ts";
 import { assertNoSecretLeak, seedTenant } from "./_tenant_fixtures.ts";
 import type { Tenant } from "./_tenant_fixtures.ts";
-import { sampleBody, sampleParam, useComponents } from "./_openapi_sample.ts";
-import type { OpenApiDoc, Operation } from "./_openapi_sample.ts";
+import {
+  documentedOperations,
+  sampleBody,
+  sampleParam,
+  TENANT_PARAMS,
+  useComponents,
+} from "./_openapi_sample.ts";
+import type { DocOperation, OpenApiDoc } from "./_openapi_sample.ts";
 
 const KINDS = new Set(["agent", "client", "admin", "none"]);
 // Served outside OpenAPI on purpose: the document itself and its viewer.
@@ -26,35 +32,7 @@ const UNDOCUMENTED_OK = new Set([
 ]);
 const TTL = 3600;
 
-/** Path parameter -> the tenant's id it names. Unknown names get a random id (never scoped). */
-const TENANT_PARAMS: Record<string, (x: Tenant) => string> = {
-  client_id: (x) => x.clientId,
-  agent_id: (x) => x.agentId,
-  instance_id: (x) => x.instanceId,
-  replica_id: (x) => x.replicaId,
-  command_id: (x) => x.commandId,
-  notif_id: (x) => x.notificationId,
-  notification_id: (x) => x.notificationId,
-  switch_id: (x) => x.switchId,
-};
-
-interface Op {
-  method: string;
-  path: string;
-  kind: string;
-  op: Operation;
-}
-
-function operations(doc: OpenApiDoc): Op[] {
-  const ops: Op[] = [];
-  for (const [path, item] of Object.entries(doc.paths ?? {})) {
-    for (const [method, op] of Object.entries(item)) {
-      if (!["get", "post", "put", "patch", "delete"].includes(method)) continue;
-      ops.push({ method: method.toUpperCase(), path, kind: String(op["x-auth"]), op });
-    }
-  }
-  return ops.sort((a, b) => `${a.path} ${a.method}`.localeCompare(`${b.path} ${b.method}`));
-}
+type Op = DocOperation;
 
 function fillPath(path: string, target: Tenant | null): string {
   return path.replace(/\{(\w+)\}/g, (_m, name: string) => {
@@ -135,7 +113,7 @@ Deno.test("auth matrix: a route without x-auth, or served outside OpenAPI, is a 
   t.app.openapi(bare, (c) => c.json({}, 200) as never);
   t.app.get("/api/test-plain", (c) => c.json({}));
   const doc = await (await t.request("GET", "/openapi.json")).json() as OpenApiDoc;
-  const problems = declarationProblems(t.app.routes, operations(doc))
+  const problems = declarationProblems(t.app.routes, documentedOperations(doc))
     .filter((p) => p.includes("/api/test-"));
   assert.deepEqual(problems, [
     "GET /api/test-plain: served but not in /openapi.json (register it with defineRoute)",
@@ -149,7 +127,7 @@ Deno.test("auth matrix: every declared route follows its credential kind", async
   assert.equal(res.status, 200);
   const doc = await res.json() as OpenApiDoc;
   useComponents(doc);
-  const ops = operations(doc);
+  const ops = documentedOperations(doc);
   const problems: string[] = [];
   const notes: string[] = [];
 

@@ -9,39 +9,17 @@ import assert from "node:assert/strict";
 import { testContext } from "./_support.ts";
 import type { TestContext } from "./_support.ts";
 import { seedTenant } from "./_tenant_fixtures.ts";
-import type { Tenant } from "./_tenant_fixtures.ts";
-import { sampleBody, sampleParam, useComponents } from "./_openapi_sample.ts";
-import type { JsonSchema, OpenApiDoc, Operation } from "./_openapi_sample.ts";
+import {
+  documentedOperations,
+  sampleBody,
+  sampleParam,
+  TENANT_PARAMS,
+  useComponents,
+} from "./_openapi_sample.ts";
+import type { DocOperation, JsonSchema, OpenApiDoc } from "./_openapi_sample.ts";
 import { type FuzzCase, fuzzCases, mulberry32 } from "./_fuzz_cases.ts";
 
-const TENANT_PARAMS: Record<string, (x: Tenant) => string> = {
-  client_id: (x) => x.clientId,
-  agent_id: (x) => x.agentId,
-  instance_id: (x) => x.instanceId,
-  replica_id: (x) => x.replicaId,
-  command_id: (x) => x.commandId,
-  notif_id: (x) => x.notificationId,
-  notification_id: (x) => x.notificationId,
-  switch_id: (x) => x.switchId,
-};
-
-interface Op {
-  method: string;
-  path: string;
-  kind: string;
-  op: Operation;
-}
-
-function operations(doc: OpenApiDoc): Op[] {
-  const ops: Op[] = [];
-  for (const [path, item] of Object.entries(doc.paths ?? {})) {
-    for (const [method, op] of Object.entries(item)) {
-      if (!["get", "post", "put", "patch", "delete"].includes(method)) continue;
-      ops.push({ method: method.toUpperCase(), path, kind: String(op["x-auth"]), op });
-    }
-  }
-  return ops.sort((a, b) => `${a.path} ${a.method}`.localeCompare(`${b.path} ${b.method}`));
-}
+type Op = DocOperation;
 
 interface Tally {
   requests: number;
@@ -75,7 +53,7 @@ Deno.test("fuzz: malformed input to every operation of /openapi.json answers 4xx
   const doc = await (await t.request("GET", "/openapi.json")).json() as OpenApiDoc;
   useComponents(doc);
   const b = await seedTenant(t, "fuzz-b");
-  const ops = operations(doc);
+  const ops = documentedOperations(doc);
   assert.ok(ops.length >= 60, `expected the whole API, found ${ops.length} operations`);
   const rand = mulberry32(0x5eed13);
   const failures: string[] = [];

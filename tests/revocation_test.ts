@@ -9,38 +9,19 @@ import { testContext, testDb, testKeySpec } from "./_support.ts";
 import type { TestContext } from "./_support.ts";
 import { seedTenant } from "./_tenant_fixtures.ts";
 import type { Tenant } from "./_tenant_fixtures.ts";
-import { sampleBody, sampleParam, useComponents } from "./_openapi_sample.ts";
-import type { OpenApiDoc, Operation } from "./_openapi_sample.ts";
+import {
+  documentedOperations,
+  sampleBody,
+  sampleParam,
+  TENANT_PARAMS,
+  useComponents,
+} from "./_openapi_sample.ts";
+import type { DocOperation, OpenApiDoc } from "./_openapi_sample.ts";
 
-const TENANT_PARAMS: Record<string, (x: Tenant) => string> = {
-  client_id: (x) => x.clientId,
-  agent_id: (x) => x.agentId,
-  instance_id: (x) => x.instanceId,
-  replica_id: (x) => x.replicaId,
-  command_id: (x) => x.commandId,
-  notif_id: (x) => x.notificationId,
-  notification_id: (x) => x.notificationId,
-  switch_id: (x) => x.switchId,
-};
-
-interface Op {
-  method: string;
-  path: string;
-  op: Operation;
-}
+type Op = DocOperation;
 
 function tenantOperations(doc: OpenApiDoc): Op[] {
-  const ops: Op[] = [];
-  for (const [path, item] of Object.entries(doc.paths ?? {})) {
-    for (const [method, op] of Object.entries(item)) {
-      if (!["get", "post", "put", "patch", "delete"].includes(method)) continue;
-      const kind = String(op["x-auth"]);
-      if (kind === "agent" || kind === "client") {
-        ops.push({ method: method.toUpperCase(), path, op });
-      }
-    }
-  }
-  return ops;
+  return documentedOperations(doc).filter((o) => o.kind === "agent" || o.kind === "client");
 }
 
 async function send(t: TestContext, o: Op, x: Tenant): Promise<number> {
