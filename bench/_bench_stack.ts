@@ -32,7 +32,8 @@ export interface BenchStackOptions {
   tcp?: boolean;
 }
 
-async function readServerHello(
+/** Reads the bench server's first stdout line ({port, tokens}), then keeps draining stdout. */
+export async function readServerHello(
   child: Deno.ChildProcess,
 ): Promise<{ port: number; tokens: string[] }> {
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
@@ -45,6 +46,7 @@ async function readServerHello(
     const nl = buf.indexOf("\n");
     if (nl >= 0) {
       reader.releaseLock();
+      // Keep draining stdout so the child never blocks on a full pipe.
       child.stdout.pipeTo(new WritableStream()).catch(() => {});
       return JSON.parse(buf.slice(0, nl));
     }

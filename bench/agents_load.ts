@@ -29,6 +29,7 @@ import {
   requestFor,
 } from "./_agent_payloads.ts";
 import { runStep, type StepResult } from "./_load_step.ts";
+import { readServerHello } from "./_bench_stack.ts";
 import {
   appendSection,
   cpuSeconds,
@@ -132,27 +133,6 @@ async function waitForQuiet(pids: number[], maxS: number): Promise<number> {
     load = await otherLoad(pids, 5000);
   }
   return load;
-}
-
-async function readServerHello(
-  child: Deno.ChildProcess,
-): Promise<{ port: number; tokens: string[] }> {
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let buf = "";
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    buf += value;
-    const nl = buf.indexOf("\n");
-    if (nl >= 0) {
-      reader.releaseLock();
-      // Keep draining stdout so the child never blocks on a full pipe.
-      child.stdout.pipeTo(new WritableStream()).catch(() => {});
-      return JSON.parse(buf.slice(0, nl));
-    }
-  }
-  throw new Error("the bench server did not report its port");
 }
 
 function fmt(n: number, digits = 1): string {
