@@ -1,52 +1,63 @@
 /**
- * Pool risk: how likely a spot instance placed in a pool (`<instance_type>.<az>`) now is to be
- * interrupted soon. Pure: the caller passes the rows and `now`; nothing here reads a clock or a database.
+ * Pool risk: the probability that a spot instance placed in a pool (`<instance_type>.<az>`) now is
+ * interrupted within the next horizonHours (24). Pure: the caller passes the rows and `now`; nothing
+ * here reads a clock or a database.
  *
  * ## Formula
  * ```
- * score = max(1 − (1 − I)·(1 − P), F)   clamped to [0, 1], rounded to 4 decimals (DECIMAL(5,4))
+ * score = max(1 − e^(−λ·H), F)    clamped to [0, 1], rounded to 4 decimals (DECIMAL(5,4)); H = 24 h
  *
- * I  interruption risk, from the events of the last eventWindowDays (30):
- *      E = Σ weight(kind) · 0.5^(ageHours / halfLifeHours)
- *          weight: termination_notice 1.0, rebalance_recommendation 0.25; halfLifeHours 72
- *      I = E / (E + evidenceSaturation)                       evidenceSaturation 1.0
- * P  price risk over the last priceWindowHours (24), capped at priceCap (0.6):
- *      v = min(1, (std / mean) / volatilityCeiling)             volatilityCeiling 0.20
- *      r = min(1, ((latest − min) / min) / riseCeiling)         riseCeiling 0.50
- *      l = clamp((latest / onDemand − onDemandFloorRatio) / (1 − onDemandFloorRatio), 0, 1)
- *          only when the caller knows the on-demand price, else 0; onDemandFloorRatio 0.5
- *      P = priceCap · max(v, r, l);   no price point at all → P = unknownPriceRisk (0.45)
- * F  fresh-notice floor: a termination notice at most freshNoticeMinutes (60) old sets
- *      F = max(freshNoticeScore (0.90), highThreshold + 0.0001), else F = 0
+ * λ  interruption hazard per hour, a sum of independent causes:
+ *    λ = b + kₙ·E + kₛ·S + π
+ * b  base hazard: bandHazard when the caller passes one (an operator's interruption-frequency
+ *      band), else baseHazard 0.0001/h (P ≈ 0.24 % a day: a calm pool is rarely reclaimed)
+ * E  own-pool evidence: Σ weight(kind) · 0.5^(ageHours / halfLifeHours) over the events of the last
+ *      eventWindowDays (30); weight: termination_notice 1, rebalance_recommendation 0.25;
+ *      halfLifeHours 12; each attributed client contributes at most perClientEvidenceCap
+ *    kₙ = noticeHazard 0.008/h per unit of evidence (one fresh notice: P ≈ 17.6 % in 24 h)
+ * S  sibling evidence: the same sum over the notices of the other pools of the same instance type
+ *      in the region (siblingEvents), halving every siblingHalfLifeHours (0.1 h = 6 min); counted
+ *      only when siblingConfirmClients (2) distinct clients (unattributed events: each its own)
+ *      reported; a sibling notice within burstMinutes (30) of one of the pool's own notices is the
+ *      same burst, which has passed through this pool, and does not count
+ *    kₛ = siblingHazard 8/h (a sibling notice 1 min ago: P ≈ 1; 1 h ago: P ≈ 17 %)
+ * π  price hazard, from the distance to on-demand over the last priceWindowHours (24):
+ *      near  = clamp((latest/onDemand − nearOnDemandRatio) / (1 − nearOnDemandRatio), 0, 1)   (0.8)
+ *      above = share of the window's snapshots priced at or above on-demand
+ *      π = max(scarcityHazard · max(near, above), episodes above on-demand / priceWindowHours)
+ *      scarcityHazard 0.25/h; no on-demand price → π = 0; no price point at all → π =
+ *      unknownPriceHazard 0.025/h (P ≈ 45 %: a pool we know nothing about is never a target)
+ * F  fresh-notice floor: a confirmed termination notice in the pool at most freshNoticeMinutes
+ *      (10) old sets F = max(freshNoticeScore 0.90, highThreshold + 0.0001), else F = 0
  *
  * recommendation (on the rounded score): score > highThreshold → avoid,
  *   score > mediumThreshold → caution, else safe. Boundaries are exclusive: a score equal to a
  *   threshold stays in the lower band (0.7000 is caution, 0.7001 is avoid).
  * ```
  *
- * ## Why
- * - Since AWS changed spot pricing in late 2017, prices move slowly and no longer spike with bids; a
- *   pool is reclaimed while its price stays flat. Price is therefore a weak signal and is capped: on
- *   its own it can reach caution (P ≤ 0.6) but never avoid (> 0.70).
- * - Interruptions are direct evidence and arrive in bursts: AWS reclaims a pool's capacity for many
- *   instances within minutes. So the first termination notice puts the pool above the high threshold
- *   at once (F), before the decaying evidence would.
- * - Evidence ages as capacity comes back: with a 72 h half-life a notice counts 1/2 after 3 days and
- *   about 1/1000 after 30 days, so last month's incident no longer keeps a pool out of use.
- * - Rebalance recommendations are early and noisy (often no interruption follows): weight 0.25 and no
- *   floor, so four fresh ones count like one notice and a calm pool stays safe after one.
- * - E / (E + 1) saturates: more evidence always raises risk but never past 1. One fresh notice alone
- *   gives I = 0.5 (caution once the floor has expired); three recent notices give 0.75 (avoid).
- * - The noisy-OR 1 − (1 − I)(1 − P) combines independent warning signs like probabilities: neither can
- *   lower the other and the result stays in [0, 1] without re-weighting.
- * - The price level against the 24 h low (r) and against on-demand (l) detect capacity pressure: a
- *   spot price climbing towards on-demand means the pool is short of spare capacity.
- * - No data is not safe: a pool without a single price point in 24 h gets P = 0.45, above the default
- *   medium threshold, so a pool we know nothing about never outranks a known calm one.
+ * ## Why, and how the constants were calibrated
+ * - The score is a probability so the decision engine can price it: expected loss per hour =
+ *   hazard × the loss of one interruption (core/decision_economics.ts). A relative price move says
+ *   nothing about interruptions: a cheap pool where one cent is 30 % is as safe as a flat one, so
+ *   volatility is not an input.
+ * - Interruptions arrive in bursts across the AZs of one instance type: AWS reclaims a type's capacity
+ *   within minutes. `bench/calibrate_risk.ts` counts, after each notice of the regime fixtures
+ *   (4 seeds × 5 markets), how often a pool of the same type not yet hit was interrupted within the
+ *   next 12 minutes (69 %: a sibling hazard of several per hour, decaying within the hour), how often
+ *   the pool itself was hit again within 60 minutes (0 %: the burst has passed through it) and
+ *   within 24 h (9 %: one fresh notice → 17.6 %, kept pessimistic by a factor of two). These are
+ *   synthetic markets; re-run the bench on recorded notices before trusting the numbers elsewhere.
+ * - A pool priced near or above on-demand is scarce: in the bid era such a pool was reclaimed as soon
+ *   as it passed on-demand, and today's pricing raises the price as spare capacity runs out. A pool
+ *   that sat above on-demand most of the day and dips once is still scarce (`above`), and one
+ *   episode above on-demand per hour of the window is read as one interruption per hour.
+ * - The fresh-notice floor keeps the pool where a burst is happening at avoid for a few minutes,
+ *   while replicas are placed; after that the decaying evidence speaks.
+ * - One tenant alone never moves another's view (core/market.ts): its evidence is capped per client,
+ *   the floor needs confirmClients distinct clients and sibling evidence siblingConfirmClients.
  *
- * Price statistics are plain (unweighted) over the snapshots; population std; volatility is 0 with
- * fewer than two points or a zero mean. Events dated after `now` (clock skew between instances) count
- * as age 0.
+ * Events dated after `now` (clock skew between instances) count as age 0. priceVolatility (std/mean,
+ * population std) is still reported for the dashboards but is not an input.
  * @module
  */
 import { round } from "./round.ts";
@@ -78,9 +89,19 @@ export interface PoolRiskInput {
   prices: PriceSnapshot[];
   /** Termination notices and rebalance recommendations of the last 30 days, all clients together. */
   events: PoolEvent[];
+  /**
+   * Termination notices of the other pools of the same instance type in the same region (other
+   * AZs): interruptions come in bursts across them. Optional; only notices count.
+   */
+  siblingEvents?: PoolEvent[];
   now: Date;
-  /** On-demand $/hour of the pool's instance type, when known (enables the level signal). */
+  /** On-demand $/hour of the pool's instance type, when known (enables the price hazard). */
   onDemandPrice?: number | null;
+  /**
+   * Base interruption hazard per hour of this instance type and region from an operator's
+   * interruption-frequency band, when one is known; else baseHazard.
+   */
+  bandHazard?: number | null;
 }
 
 /** Tunables of the score; every one has a default in DEFAULT_RISK_OPTIONS. */
@@ -89,32 +110,40 @@ export interface RiskOptions {
   mediumThreshold: number;
   /** Scores above this are "avoid" (POOL_RISK_HIGH_THRESHOLD). */
   highThreshold: number;
+  /** The score is P(interruption within this many hours). */
+  horizonHours: number;
   /** Events older than this are ignored and not counted in interruptionFrequency. */
   eventWindowDays: number;
   /** Price snapshots older than this are ignored. */
   priceWindowHours: number;
-  /** Age at which an event's evidence has halved. */
+  /** Age at which an own-pool event's evidence has halved. */
   halfLifeHours: number;
   /** Evidence of one termination notice at age 0. */
   terminationWeight: number;
   /** Evidence of one rebalance recommendation at age 0. */
   rebalanceWeight: number;
-  /** Evidence at which the interruption risk I reaches 0.5. */
-  evidenceSaturation: number;
+  /** Interruption hazard per hour of a pool nothing is known against. */
+  baseHazard: number;
+  /** Hazard per hour per unit of own-pool evidence. */
+  noticeHazard: number;
+  /** Hazard per hour per unit of sibling-pool evidence. */
+  siblingHazard: number;
+  /** Age at which a sibling notice's evidence has halved. */
+  siblingHalfLifeHours: number;
+  /** Distinct clients (unattributed events: each its own) needed before sibling evidence counts. */
+  siblingConfirmClients: number;
+  /** Sibling notices this close to one of the pool's own notices are the same, passed burst. */
+  burstMinutes: number;
+  /** Hazard per hour of a pool at (or always above) on-demand. */
+  scarcityHazard: number;
+  /** Spot/on-demand ratio from which the price's nearness to on-demand counts. */
+  nearOnDemandRatio: number;
+  /** Hazard per hour of a pool without a single price point in the window. */
+  unknownPriceHazard: number;
   /** A termination notice at most this old triggers the fresh-notice floor (inclusive). */
   freshNoticeMinutes: number;
   /** The floor; raised to just above highThreshold if lower, so a fresh notice is always "avoid". */
   freshNoticeScore: number;
-  /** Coefficient of variation (std/mean) at which volatility saturates. */
-  volatilityCeiling: number;
-  /** Rise of the latest price over the window's minimum (relative) at which the rise saturates. */
-  riseCeiling: number;
-  /** Spot/on-demand ratio below which the level signal is 0. */
-  onDemandFloorRatio: number;
-  /** Maximum of the price risk P. */
-  priceCap: number;
-  /** Price risk P when there is no price point at all. */
-  unknownPriceRisk: number;
   /** The decayed evidence one client can contribute at most (one notice is 1). */
   perClientEvidenceCap: number;
   /** Distinct clients with a fresh notice needed for the fresh-notice floor. */
@@ -125,19 +154,23 @@ export interface RiskOptions {
 export const DEFAULT_RISK_OPTIONS: Readonly<RiskOptions> = Object.freeze({
   mediumThreshold: 0.40,
   highThreshold: 0.70,
+  horizonHours: 24,
   eventWindowDays: 30,
   priceWindowHours: 24,
-  halfLifeHours: 72,
+  halfLifeHours: 12,
   terminationWeight: 1,
   rebalanceWeight: 0.25,
-  evidenceSaturation: 1,
-  freshNoticeMinutes: 60,
+  baseHazard: 0.0001,
+  noticeHazard: 0.008,
+  siblingHazard: 8,
+  siblingHalfLifeHours: 0.1,
+  siblingConfirmClients: 2,
+  burstMinutes: 30,
+  scarcityHazard: 0.25,
+  nearOnDemandRatio: 0.8,
+  unknownPriceHazard: 0.025,
+  freshNoticeMinutes: 10,
   freshNoticeScore: 0.90,
-  volatilityCeiling: 0.20,
-  riseCeiling: 0.50,
-  onDemandFloorRatio: 0.5,
-  priceCap: 0.6,
-  unknownPriceRisk: 0.45,
   perClientEvidenceCap: 0.25,
   confirmClients: 2,
 });
@@ -149,21 +182,28 @@ export type Recommendation = "safe" | "caution" | "avoid";
 export interface RiskComponents {
   terminationNotices: number;
   rebalanceRecommendations: number;
-  /** E: decayed, weighted evidence. */
+  /** E: decayed, weighted, per-client-capped own-pool evidence. */
   evidence: number;
-  /** I. */
-  interruptionRisk: number;
+  /** S: decayed sibling evidence (0 when not confirmed by enough clients). */
+  siblingEvidence: number;
   /** Minutes since the newest termination notice in the window, null when none. */
   lastNoticeMinutesAgo: number | null;
   priceKnown: boolean;
-  /** v, r and l (l is null without an on-demand price); all null when no price is known. */
-  volatilityRisk: number | null;
-  riseRisk: number | null;
-  levelRisk: number | null;
-  /** P. */
-  priceRisk: number;
-  /** 1 − (1 − I)(1 − P), before the floor. */
-  combined: number;
+  /** latest / on-demand, null without a price or an on-demand price. */
+  priceRatio: number | null;
+  /** max(near, above), null without a price or an on-demand price. */
+  scarcity: number | null;
+  /** Runs of snapshots at or above on-demand in the window. */
+  aboveOnDemandEpisodes: number;
+  /** Hazards per hour: b, kₙ·E, kₛ·S, π. */
+  baseHazard: number;
+  noticeHazard: number;
+  siblingHazard: number;
+  priceHazard: number;
+  /** λ·H: expected interruptions within the horizon. */
+  expectedInterruptions: number;
+  /** 1 − e^(−λ·H), before the floor. */
+  probability: number;
   /** F, 0 when no fresh notice. */
   freshNoticeFloor: number;
 }
@@ -182,6 +222,7 @@ export interface PoolRiskResult {
 }
 
 const HOUR_MS = 3_600_000;
+const ANON = "\u0000";
 
 /** Scores one pool from its recent prices and interruption events. */
 export function scorePool(input: PoolRiskInput, opts: Partial<RiskOptions> = {}): PoolRiskResult {
@@ -200,73 +241,63 @@ export function scorePool(input: PoolRiskInput, opts: Partial<RiskOptions> = {})
   const std = mean !== null ? Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / n) : 0;
   const volatility = n >= 2 && mean ? std / mean : 0;
 
-  let volatilityRisk: number | null = null;
-  let riseRisk: number | null = null;
-  let levelRisk: number | null = null;
-  let priceRisk = o.unknownPriceRisk;
-  if (n > 0 && min !== null) {
-    const latest = values[n - 1];
-    volatilityRisk = Math.min(1, volatility / o.volatilityCeiling);
-    riseRisk = min > 0 ? Math.min(1, (latest - min) / min / o.riseCeiling) : 0;
-    const od = input.onDemandPrice;
-    if (od && od > 0) {
-      levelRisk = clamp01((latest / od - o.onDemandFloorRatio) / (1 - o.onDemandFloorRatio));
-    }
-    priceRisk = o.priceCap * Math.max(volatilityRisk, riseRisk, levelRisk ?? 0);
-  }
+  const price = priceHazardOf(values, input.onDemandPrice ?? null, o);
 
   const eventFrom = now - o.eventWindowDays * 24 * HOUR_MS;
   let notices = 0;
   let rebalances = 0;
   let newestNotice: number | null = null;
   const byClient = new Map<string, number>();
-  const freshClients = new Map<string, number>();
+  const freshClients = new Set<string>();
   let anonymous = 0;
   for (const e of input.events) {
     const at = e.at.getTime();
     if (!(at >= eventFrom)) continue;
     const ageHours = Math.max(0, now - at) / HOUR_MS;
     const weight = e.kind === "termination_notice" ? o.terminationWeight : o.rebalanceWeight;
-    const who = e.clientId ?? `\u0000${anonymous++}`;
+    const who = e.clientId ?? `${ANON}${anonymous++}`;
     byClient.set(who, (byClient.get(who) ?? 0) + weight * 0.5 ** (ageHours / o.halfLifeHours));
     if (e.kind === "termination_notice") {
       notices++;
       newestNotice = newestNotice === null ? at : Math.max(newestNotice, at);
-      if (Math.max(0, now - at) / 60_000 <= o.freshNoticeMinutes) {
-        freshClients.set(who, Math.max(freshClients.get(who) ?? -Infinity, at));
-      }
+      if (ageHours * 60 <= o.freshNoticeMinutes) freshClients.add(who);
     } else rebalances++;
   }
-  // Attributed evidence counts at most perClientEvidenceCap per client; unattributed in full.
-  let evidence = 0;
-  for (const [who, e] of byClient) {
-    evidence += who.startsWith("\u0000") ? e : Math.min(e, o.perClientEvidenceCap);
-  }
-  const attributed = [...byClient.keys()].some((k) => !k.startsWith("\u0000"));
+  const evidence = cappedSum(byClient, o.perClientEvidenceCap);
+  const attributed = [...byClient.keys()].some((k) => !k.startsWith(ANON));
   const confirmed = freshClients.size > 0 &&
     (!attributed || freshClients.size >= o.confirmClients);
-  const interruptionRisk = evidence / (evidence + o.evidenceSaturation);
-  const noticeMinutes = newestNotice === null ? null : Math.max(0, now - newestNotice) / 60_000;
-  const fresh = confirmed;
-  // The floor must land strictly above the high threshold, whatever the thresholds are configured to.
-  const floor = fresh ? Math.min(1, Math.max(o.freshNoticeScore, o.highThreshold + 0.0001)) : 0;
+  const ownNotices = input.events.filter((e) => e.kind === "termination_notice")
+    .map((e) => e.at.getTime());
+  const siblingEvidence = siblingEvidenceOf(input.siblingEvents ?? [], ownNotices, now, o);
 
-  const combined = 1 - (1 - interruptionRisk) * (1 - priceRisk);
-  const riskScore = round(clamp01(Math.max(combined, floor)), 4);
+  const base = input.bandHazard != null && input.bandHazard >= 0 ? input.bandHazard : o.baseHazard;
+  const hazard = base + o.noticeHazard * evidence + o.siblingHazard * siblingEvidence +
+    price.hazard;
+  const expected = hazard * o.horizonHours;
+  const probability = 1 - Math.exp(-expected);
+  const noticeMinutes = newestNotice === null ? null : Math.max(0, now - newestNotice) / 60_000;
+  // The floor must land strictly above the high threshold, whatever the thresholds are configured to.
+  const floor = confirmed ? floorOf(o) : 0;
+  const riskScore = round(clamp01(Math.max(probability, floor)), 4);
   const recommendation = recommendationFor(riskScore, o);
 
   const components: RiskComponents = {
     terminationNotices: notices,
     rebalanceRecommendations: rebalances,
     evidence: round(evidence, 4),
-    interruptionRisk: round(interruptionRisk, 4),
+    siblingEvidence: round(siblingEvidence, 4),
     lastNoticeMinutesAgo: noticeMinutes === null ? null : round(noticeMinutes, 1),
     priceKnown: n > 0,
-    volatilityRisk: volatilityRisk === null ? null : round(volatilityRisk, 4),
-    riseRisk: riseRisk === null ? null : round(riseRisk, 4),
-    levelRisk: levelRisk === null ? null : round(levelRisk, 4),
-    priceRisk: round(priceRisk, 4),
-    combined: round(combined, 4),
+    priceRatio: price.ratio === null ? null : round(price.ratio, 4),
+    scarcity: price.scarcity === null ? null : round(price.scarcity, 4),
+    aboveOnDemandEpisodes: price.episodes,
+    baseHazard: round(base, 6),
+    noticeHazard: round(o.noticeHazard * evidence, 6),
+    siblingHazard: round(o.siblingHazard * siblingEvidence, 6),
+    priceHazard: round(price.hazard, 6),
+    expectedInterruptions: round(expected, 4),
+    probability: round(probability, 4),
     freshNoticeFloor: round(floor, 4),
   };
   return {
@@ -280,6 +311,82 @@ export function scorePool(input: PoolRiskInput, opts: Partial<RiskOptions> = {})
     components,
     explanation: explain(riskScore, recommendation, components),
   };
+}
+
+/**
+ * The hazard per hour of a probability of interruption within `hours`: −ln(1 − p) / hours (the
+ * inverse of the score's 1 − e^(−λ·H)). p is clamped to [0, 0.9999] so a certain interruption
+ * still has a finite price.
+ */
+export function hazardOf(probability: number, hours: number): number {
+  const p = Math.min(0.9999, Math.max(0, probability));
+  return -Math.log1p(-p) / hours;
+}
+
+// π: the price's distance to on-demand, as a hazard per hour.
+function priceHazardOf(
+  values: number[],
+  onDemand: number | null,
+  o: RiskOptions,
+): { hazard: number; ratio: number | null; scarcity: number | null; episodes: number } {
+  if (values.length === 0) {
+    return { hazard: o.unknownPriceHazard, ratio: null, scarcity: null, episodes: 0 };
+  }
+  if (!(onDemand !== null && onDemand > 0)) {
+    return { hazard: 0, ratio: null, scarcity: null, episodes: 0 };
+  }
+  const ratio = values[values.length - 1] / onDemand;
+  const near = clamp01((ratio - o.nearOnDemandRatio) / (1 - o.nearOnDemandRatio));
+  let aboveCount = 0;
+  let episodes = 0;
+  let wasAbove = false;
+  for (const v of values) {
+    const above = v >= onDemand;
+    if (above) aboveCount++;
+    if (above && !wasAbove) episodes++;
+    wasAbove = above;
+  }
+  const scarcity = Math.max(near, aboveCount / values.length);
+  const hazard = Math.max(o.scarcityHazard * scarcity, episodes / o.priceWindowHours);
+  return { hazard, ratio, scarcity, episodes };
+}
+
+// S: decayed sibling notices, capped per client, counted only when enough clients reported. A
+// sibling notice within burstMinutes of one of the pool's own notices belongs to a burst that has
+// already passed through this pool (its own notice counts as own evidence instead).
+function siblingEvidenceOf(
+  events: PoolEvent[],
+  own: number[],
+  now: number,
+  o: RiskOptions,
+): number {
+  const burstMs = o.burstMinutes * 60_000;
+  const byClient = new Map<string, number>();
+  let anonymous = 0;
+  const from = now - o.eventWindowDays * 24 * HOUR_MS;
+  for (const e of events) {
+    const at = e.at.getTime();
+    if (e.kind !== "termination_notice" || !(at >= from)) continue;
+    if (own.some((t) => Math.abs(t - at) <= burstMs)) continue;
+    const ageHours = Math.max(0, now - at) / HOUR_MS;
+    const w = o.terminationWeight * 0.5 ** (ageHours / o.siblingHalfLifeHours);
+    if (w < 1e-6) continue;
+    const who = e.clientId ?? `${ANON}${anonymous++}`;
+    byClient.set(who, (byClient.get(who) ?? 0) + w);
+  }
+  if (byClient.size < o.siblingConfirmClients) return 0;
+  return cappedSum(byClient, o.perClientEvidenceCap);
+}
+
+// Attributed evidence counts at most `cap` per client; unattributed in full.
+function cappedSum(byClient: Map<string, number>, cap: number): number {
+  let sum = 0;
+  for (const [who, e] of byClient) sum += who.startsWith(ANON) ? e : Math.min(e, cap);
+  return sum;
+}
+
+function floorOf(o: RiskOptions): number {
+  return Math.min(1, Math.max(o.freshNoticeScore, o.highThreshold + 0.0001));
 }
 
 /** Maps a score to its band; thresholds are exclusive (a score equal to one stays below it). */
@@ -300,14 +407,21 @@ function explain(score: number, rec: Recommendation, c: RiskComponents): string 
     );
   }
   parts.push(
-    `${c.terminationNotices} notices and ${c.rebalanceRecommendations} rebalance recommendations ` +
-      `in the window (evidence ${c.evidence} → ${c.interruptionRisk})`,
+    `P(interruption in 24 h) ${c.probability} from ${c.expectedInterruptions} expected ` +
+      `interruptions (hazard/h: base ${c.baseHazard}, notices ${c.noticeHazard}, ` +
+      `other AZs ${c.siblingHazard}, price ${c.priceHazard})`,
   );
   parts.push(
-    c.priceKnown
-      ? `price risk ${c.priceRisk} (volatility ${c.volatilityRisk}, rise ${c.riseRisk}, ` +
-        `level ${c.levelRisk ?? "n/a"})`
-      : `no price data (price risk ${c.priceRisk})`,
+    `${c.terminationNotices} notices and ${c.rebalanceRecommendations} rebalance recommendations ` +
+      `in the window (evidence ${c.evidence}, other AZs ${c.siblingEvidence})`,
+  );
+  parts.push(
+    !c.priceKnown
+      ? "no price data"
+      : c.priceRatio === null
+      ? "no on-demand price"
+      : `price at ${c.priceRatio} × on-demand (scarcity ${c.scarcity}, ` +
+        `${c.aboveOnDemandEpisodes} episodes above on-demand)`,
   );
   return `${rec} (${score}): ${parts.join("; ")}`;
 }
@@ -340,6 +454,5 @@ export function ownNoticeRisk(
   if (!at) return shared;
   const minutes = Math.max(0, opts.now.getTime() - at.getTime()) / 60_000;
   if (minutes > o.freshNoticeMinutes) return shared;
-  const floor = Math.min(1, Math.max(o.freshNoticeScore, o.highThreshold + 0.0001));
-  return Math.max(shared ?? 0, floor);
+  return Math.max(shared ?? 0, floorOf(o));
 }
