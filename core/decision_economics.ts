@@ -1,13 +1,20 @@
 /**
- * The money side of the decision engine: expected hourly cost of a state (price + risk × expected
- * interruption loss), the estimated cost of one switch, and the economic checks of one candidate
- * move (target risk, minimum saving with hysteresis, payback over the horizon). Pure.
+ * The money side of the decision engine: expected hourly cost of a state (price + interruption
+ * hazard × expected interruption loss), the estimated cost of one switch, and the economic checks of
+ * one candidate move (target risk, minimum saving with hysteresis, payback over the horizon). Pure.
+ *
+ * A pool's risk score is P(interruption within riskWindowHours) (core/risk.ts), so its hazard per
+ * hour is −ln(1 − risk) / riskWindowHours (hazardOf) and staying costs hazard × interruptionLoss
+ * per hour on top of the price. A gap to on-demand is structural (on-demand prices do not move) and
+ * counts over the whole horizon; a gap between two spot pools closes as prices drift, so it counts
+ * with a half-life of poolGapHalfLifeHours (effectiveHorizonHours).
  * @module
  */
 import type { AgentConfig, DecisionPolicy } from "./decision_policy.ts";
 import type { DecisionAction, RuleCheck } from "./decision_types.ts";
 import type { InstanceMode } from "./switch_limits.ts";
 import { round } from "./round.ts";
+import { hazardOf } from "./risk.ts";
 
 /** A state the instance could move to. */
 export interface Candidate {
@@ -74,9 +81,21 @@ export function interruptionLoss(eco: Economics): number {
   return (p.interruptionDowntimeSeconds / 3600) * eco.weight + p.interruptionRelaunchCost;
 }
 
-/** Expected $/h of a state: price + risk × interruption loss spread over the risk window. */
+/** Expected $/h of a state: price + hazard per hour of its risk × the loss of one interruption. */
 export function expectedHourlyCost(price: number, opts: { risk: number; eco: Economics }): number {
-  return price + (opts.risk * interruptionLoss(opts.eco)) / opts.eco.policy.riskWindowHours;
+  const hazard = hazardOf(opts.risk, opts.eco.policy.riskWindowHours);
+  return price + hazard * interruptionLoss(opts.eco);
+}
+
+/**
+ * Hours over which a candidate's hourly saving is counted: the whole horizon for a move to or from
+ * on-demand, ∫₀ᴴ 2^(−t/h½) dt for a move between spot pools (their gap closes as prices drift).
+ */
+export function effectiveHorizonHours(action: Candidate["action"], policy: DecisionPolicy): number {
+  const h = policy.horizonHours;
+  const half = policy.poolGapHalfLifeHours;
+  if (action !== "switch_pool" || !(half > 0)) return h;
+  return (half / Math.LN2) * (1 - 2 ** (-h / half));
 }
 
 /** $ of one move: the old instance billed during the overlap plus downtime at the weight. */
@@ -111,7 +130,8 @@ export function evaluate(
   const riskLimit = cfg.riskThreshold - p.riskHysteresis;
   const riskOk = c.mode === "ondemand" || (c.riskKnown && riskUsed < riskLimit - EPS);
   const savingsOk = saving > 0 && savingPct >= requiredPct - EPS;
-  const horizonSaving = saving * p.horizonHours;
+  const horizon = effectiveHorizonHours(c.action, p);
+  const horizonSaving = saving * horizon;
   const needed = switchCost * p.paybackMargin;
   const paybackOk = saving > 0 && horizonSaving >= needed - EPS;
   const checks: RuleCheck[] = [
@@ -132,7 +152,7 @@ export function evaluate(
     {
       rule: "payback",
       passed: paybackOk,
-      detail: `$${round(horizonSaving, 4)} over ${p.horizonHours} h ${paybackOk ? "≥" : "<"} ` +
+      detail: `$${round(horizonSaving, 4)} over ${round(horizon, 2)} h ${paybackOk ? "≥" : "<"} ` +
         `${p.paybackMargin} × switch cost $${round(switchCost, 4)}`,
     },
   ];

@@ -5,7 +5,12 @@ import {
   resolveDecisionPolicy,
 } from "./decision_policy.ts";
 import { decide, type PoolQuote } from "./decisions.ts";
-import { expectedHourlyCost, interruptionLoss, switchCostOf } from "./decision_economics.ts";
+import {
+  effectiveHorizonHours,
+  expectedHourlyCost,
+  interruptionLoss,
+  switchCostOf,
+} from "./decision_economics.ts";
 import { ago, FLAT, id, input, NOW, T } from "./_decision_scene.ts";
 
 const ECO = {
@@ -16,33 +21,44 @@ const ECO = {
 };
 
 Deno.test("economics: interruption loss and expected hourly cost use the documented constants", () => {
-  // 900 s of downtime at $1/h + $0.10 relaunch = $0.35; risk 0.24 over a 24 h window adds $0.0035/h
+  // 900 s of downtime at $1/h + $0.10 relaunch = $0.35; risk 0.24 = P(interruption in 24 h) is a
+  // hazard of −ln(0.76) / 24 = 0.011435/h, which adds 0.011435 × $0.35 = $0.004002/h
   assert.equal(interruptionLoss(ECO), 0.35);
-  assert.equal(expectedHourlyCost(0.1, { risk: 0.24, eco: ECO }).toFixed(6), "0.103500");
+  assert.equal(expectedHourlyCost(0.1, { risk: 0.24, eco: ECO }).toFixed(6), "0.104002");
+  assert.equal(expectedHourlyCost(0.1, { risk: 0, eco: ECO }), 0.1);
   // 600 s overlap at $0.2/h + 120 s downtime at $1/h
   assert.equal(switchCostOf(0.2, ECO).toFixed(6), "0.066667");
+});
+
+Deno.test("economics: a gap between spot pools counts with a half-life, one to on-demand fully", () => {
+  const p = DEFAULT_DECISION_POLICY;
+  // ∫₀²⁴ 2^(−t/4) dt = 4 / ln 2 × (1 − 2^−6) = 5.681 h
+  assert.equal(effectiveHorizonHours("switch_pool", p).toFixed(3), "5.681");
+  assert.equal(effectiveHorizonHours("switch_to_spot", p), 24);
+  assert.equal(effectiveHorizonHours("switch_to_ondemand", p), 24);
+  assert.equal(effectiveHorizonHours("switch_pool", { ...p, poolGapHalfLifeHours: 0 }), 24);
 });
 
 Deno.test("economics: a decision prices the target with its risk term", () => {
   const d = decide(input({ pools: [["a", 0.1, 0.24]] }));
   assert.equal(d.action, "switch_to_spot");
-  assert.equal(d.targetCostPerHour, 0.1035);
+  assert.equal(d.targetCostPerHour, 0.104002);
   assert.equal(d.currentCostPerHour, 0.2);
-  assert.equal(d.expectedSavingsPerHour, 0.0965);
+  assert.equal(d.expectedSavingsPerHour, 0.095998);
   assert.equal(d.switchCost, 0.066667);
   assert.equal(d.paybackHours, 0.69);
   assert.equal(d.riskScore, 0.24);
   assert.equal(d.decisionType, "switch_to_spot");
   assert.match(
     d.reason,
-    /^Switch to spot: pool m5\.xlarge\.us-east-1a costs \$0\.1035\/h vs \$0\.2000\/h/,
+    /^Switch to spot: pool m5\.xlarge\.us-east-1a costs \$0\.1040\/h vs \$0\.2000\/h/,
   );
 });
 
 Deno.test("economics: an unknown current risk is priced with the prior, not as safe", () => {
   const d = decide(input({ mode: "spot", pool: "a", pools: [["a", 0.1, null]] }));
   assert.equal(d.reasonCode, "current_is_best");
-  assert.equal(d.currentCostPerHour, 0.107292); // 0.1 + 0.5 × 0.35 / 24
+  assert.equal(d.currentCostPerHour, 0.110108); // 0.1 + ln(2) / 24 × 0.35
   assert.equal(d.riskKnown, false);
   assert.equal(d.riskScore, 0.5);
   assert.equal(d.decisionType, "stay_spot");

@@ -39,6 +39,13 @@ export interface DecisionPolicy {
    */
   horizonHours: number;
   /**
+   * A saving between two spot pools is counted with this half-life over the horizon (4 h gives
+   * 5.7 h of a 24 h horizon): spot prices of one type drift together and a gap between two pools
+   * closes, while the gap to on-demand stays. Without it the engine chases cent-sized gaps in
+   * cheap, noisy pools (cheap_noisy fixture: 9 moves for less than staying).
+   */
+  poolGapHalfLifeHours: number;
+  /**
    * The saving over the horizon must be at least this multiple of the switch cost. 2 means a move
    * pays back within half the horizon, which absorbs errors in the downtime and overlap estimates.
    */
@@ -67,8 +74,8 @@ export interface DecisionPolicy {
   /** Fixed $ of one interruption besides downtime: the emergency AMI, relaunch and lost work. */
   interruptionRelaunchCost: number;
   /**
-   * A risk score is read as the probability of an interruption within this many hours (the pool
-   * risk job looks at a 24 h price window), so the hourly risk cost is risk × loss / window.
+   * A risk score is the probability of an interruption within this many hours (core/risk.ts
+   * horizonHours), so the hourly risk cost is −ln(1 − risk) / window × the interruption loss.
    */
   riskWindowHours: number;
   /**
@@ -83,9 +90,9 @@ export interface DecisionPolicy {
    */
   hysteresisFactor: number;
   /**
-   * A spot target needs risk < riskThreshold − this, while the current pool is left for risk only at
-   * ≥ riskThreshold: a band against a pool whose risk hovers at the threshold. On the fixture replay
-   * without dwell or limits, 0.05 cuts 289 moves to 6 (risk threshold 0.45; bench/RESULTS.md).
+   * A spot target needs risk < riskThreshold − this: a band against a pool whose risk hovers at
+   * the threshold being entered and left again. The threshold is a cap on targets only; the
+   * current pool is left when leaving pays (its risk is priced in its expected cost).
    */
   riskHysteresis: number;
   /**
@@ -94,9 +101,11 @@ export interface DecisionPolicy {
    */
   maxPriceAgeMinutes: number;
   /**
-   * A measured current-pool risk at or above this (or the agent's riskThreshold, whichever is
-   * higher) is the emergency exit to on-demand, the only move allowed inside the dwell time. 0.70 is
-   * the pool risk score's "avoid" band, which one fresh termination notice in the pool reaches.
+   * The emergency exit to on-demand, the only move allowed inside the dwell time, fires when the
+   * current pool's measured risk is at or above this (or the agent's riskThreshold, whichever is
+   * higher) and on-demand is cheaper than staying once the expected interruption loss is priced in
+   * (or the on-demand price is unknown). 0.70 is the pool risk score's "avoid" band: a fresh
+   * notice in the pool, or a burst in the type's other AZs.
    */
   riskExitLevel: number;
   /**
@@ -110,6 +119,7 @@ export interface DecisionPolicy {
 /** The defaults; the reason for each value is on its field in DecisionPolicy. */
 export const DEFAULT_DECISION_POLICY: Readonly<DecisionPolicy> = Object.freeze({
   horizonHours: 24,
+  poolGapHalfLifeHours: 4,
   paybackMargin: 2,
   overlapSeconds: 600,
   defaultDowntimeSeconds: 120,
@@ -132,6 +142,7 @@ const unit = z.number().finite().min(0).max(1);
 /** Validates a partial policy override (env vars or CLI flags mapped onto camelCase fields). */
 export const decisionPolicySchema = z.object({
   horizonHours: positive,
+  poolGapHalfLifeHours: nonNegative,
   paybackMargin: z.number().finite().min(1),
   overlapSeconds: nonNegative,
   defaultDowntimeSeconds: nonNegative,

@@ -59,6 +59,7 @@ export type DecisionType = "stay_spot" | "stay_ondemand" | "switch_to_spot" | "s
 export const REASON_CODES = [
   // moves
   "risk_exit",
+  // Engine v1 only (left a pool at risk >= threshold without economics); kept for history rows.
   "risk_above_threshold",
   "spot_cheaper",
   "cheaper_pool",

@@ -73,8 +73,8 @@ Deno.test("wire: the engine queues only auto-executable moves without an open co
 
 Deno.test("wire: risk exits are queued as ML urgent (50), economic moves as ML normal (25)", () => {
   const exit = decide(
-    input({ mode: "spot", pool: "a", pools: [["a", 0.1, 0.8]], sinceHours: 0.1 }),
-    policy,
+    input({ mode: "spot", pool: "a", pools: [["a", 0.19, 0.8]], sinceHours: 0.1 }),
+    resolveDecisionPolicy({}), // the exit pays only with the default interruption loss
   );
   assert.equal(exit.reasonCode, "risk_exit");
   assert.deepEqual(planEngineCommand(exit, { open: null, lastFailure: null, now: NOW }), {

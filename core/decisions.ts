@@ -4,19 +4,21 @@
  *
  * Order of the rules (each leaves a RuleCheck in `rules`):
  * 1. Risk exit: the current spot pool's measured risk ≥ max(riskThreshold, policy.riskExitLevel)
- *    → on-demand now. The only move that skips the dwell time; it never skips the day/week limits
- *    silently: it may use policy.emergencyAllowance extra moves per window, then it stays and says
- *    which limit blocked it. It does not need fresh prices (safety does not depend on the price).
+ *    and on-demand is cheaper than staying once the expected interruption loss is priced in (or the
+ *    on-demand price is unknown) → on-demand now. The only move that skips the dwell time; it never
+ *    skips the day/week limits silently: it may use policy.emergencyAllowance extra moves per
+ *    window, then it stays and says which limit blocked it. It does not need fresh prices.
  * 2. Prices: the on-demand price, and the current pool's price on spot, must be younger than
  *    maxPriceAgeMinutes, else stay (`stale_prices`); stale pool quotes are never candidates.
- * 3. Risk above threshold: a measured current risk ≥ riskThreshold (below the exit level) leaves
- *    for the cheapest acceptable option without the economic checks, respecting dwell and limits.
- * 4. Economics: expected $/h = price + risk × interruption loss / riskWindowHours. A candidate
- *    qualifies when its risk is measured and < riskThreshold − policy.riskHysteresis (on-demand has
- *    risk 0; the band keeps a pool hovering at the threshold from bouncing), its saving is
+ * 3. Economics for every move, returns to on-demand included: expected $/h = price + hazard ×
+ *    interruption loss, where hazard = −ln(1 − risk) / riskWindowHours (risk is P(interruption in
+ *    24 h), core/risk.ts). A candidate qualifies when its risk is measured and < riskThreshold −
+ *    policy.riskHysteresis (the threshold caps targets; on-demand has risk 0), its saving is
  *    ≥ minSavingsPercent of the current cost (÷ hysteresisFactor for a return to on-demand), and the
- *    saving over horizonHours covers paybackMargin × the switch cost. The cheapest qualifying wins.
- * 5. Damping: dwell ≥ minPoolDurationHours, then the rolling 24 h and 7 d limits.
+ *    saving over the horizon covers paybackMargin × the switch cost (a gap between two spot pools
+ *    counts with a half-life, effectiveHorizonHours). The cheapest qualifying wins. A current pool
+ *    above the threshold is left only when that pays: its risk is in its expected cost.
+ * 4. Damping: dwell ≥ minPoolDurationHours, then the rolling 24 h and 7 d limits.
  * autoSwitchEnabled never changes the recommendation; it only sets `autoExecute`.
  * @module
  */
@@ -106,14 +108,15 @@ function riskExit(ctx: Ctx): Draft | null {
   const { current, cfg, policy, input } = ctx;
   if (input.instance.mode !== "spot" || current === null || current.risk === null) return null;
   const level = Math.max(cfg.riskThreshold, policy.riskExitLevel);
-  const fires = current.risk >= level;
-  ctx.rules.push({
-    rule: "risk_exit",
-    passed: !fires,
-    detail: `current pool risk ${current.risk} ${fires ? "≥" : "<"} exit level ${level}`,
-  });
-  if (!fires) return null;
   const od = input.onDemand;
+  if (current.risk < level) {
+    ctx.rules.push({
+      rule: "risk_exit",
+      passed: true,
+      detail: `current pool risk ${current.risk} < exit level ${level}`,
+    });
+    return null;
+  }
   const target: Candidate = {
     action: "switch_to_ondemand",
     mode: "ondemand",
@@ -130,12 +133,26 @@ function riskExit(ctx: Ctx): Draft | null {
     risk: current.risk,
   };
   const move = evaluate(target, { from, eco: ctx.eco, now: input.now });
+  // Leaving must pay once the expected interruption loss is priced in; an unknown on-demand price
+  // cannot be compared, and safety then wins.
+  const pays = !move.priced || move.saving > 0;
+  const costs = move.priced
+    ? `: staying costs ${money(move.currentCost)} with the expected interruption loss, ` +
+      `on-demand ${money(move.targetCost)}`
+    : ", on-demand price unknown";
+  ctx.rules.push({
+    rule: "risk_exit",
+    passed: !pays,
+    detail: `current pool risk ${current.risk} ≥ exit level ${level}${costs}`,
+  });
+  if (!pays) return null;
   ctx.rules.push({
     rule: "dwell_time",
     passed: true,
     detail: "skipped: the risk exit may leave at once",
   });
-  const why = `current pool ${current.poolId} has risk ${current.risk} ≥ exit level ${level}`;
+  const why = `current pool ${current.poolId} has risk ${current.risk} ≥ exit level ${level}` +
+    costs;
   const blockedBy = gateLimits(ctx, policy.emergencyAllowance);
   if (blockedBy) {
     return blockedStay(ctx, move, { code: blockedBy.code, why: `${why}, but ${blockedBy.text}` });
@@ -214,28 +231,18 @@ function priced(ctx: Ctx): Draft {
     a.targetCost - b.targetCost || key(a.c.poolId).localeCompare(key(b.c.poolId))
   );
 
-  if (
-    onSpot && current !== null && current.risk !== null && current.risk >= ctx.cfg.riskThreshold
-  ) {
-    const target = evals.find((e) => e.riskOk) as Evaluation;
-    ctx.rules.push({
-      rule: "current_risk",
-      passed: false,
-      detail: `current pool risk ${current.risk} ≥ threshold ${ctx.cfg.riskThreshold}`,
-    });
-    const why = `current pool ${current.poolId} has risk ${current.risk} ≥ threshold ` +
-      `${ctx.cfg.riskThreshold}; the best acceptable option is ${label(target.c)} at ${
-        money(target.targetCost)
-      }`;
-    return gated(ctx, target, { code: "risk_above_threshold", why, margin: 1 });
-  }
   if (onSpot && current !== null) {
+    const above = current.risk !== null && current.risk >= ctx.cfg.riskThreshold;
+    const stayCost = evals[0]?.currentCost;
     ctx.rules.push({
       rule: "current_risk",
-      passed: true,
+      passed: !above,
       detail: current.risk === null
         ? `current pool risk unknown (priced at prior ${policy.unknownRisk})`
-        : `current pool risk ${current.risk} < threshold ${ctx.cfg.riskThreshold}`,
+        : `current pool risk ${current.risk} ${above ? "≥" : "<"} threshold ` +
+          `${ctx.cfg.riskThreshold}` +
+          (stayCost === undefined ? "" : `; staying costs ${money(stayCost)} with expected loss`) +
+          (above ? " (left only when a move pays)" : ""),
     });
   }
   const best = evals.find((e) => e.riskOk && e.savingsOk && e.paybackOk);

@@ -228,7 +228,12 @@ Deno.test("risk: configured thresholds move the bands", () => {
 Deno.test("risk: input order does not matter", () => {
   const events = [notice(hoursAgo(72)), rebalance(NOW), notice(hoursAgo(144)), rebalance(NOW)];
   const siblings = [notice(minutesAgo(30)), notice(minutesAgo(40))];
-  const a = scorePool({ prices: [...CALM], events: [...events], siblingEvents: siblings, now: NOW });
+  const a = scorePool({
+    prices: [...CALM],
+    events: [...events],
+    siblingEvents: siblings,
+    now: NOW,
+  });
   const b = scorePool({
     prices: [...CALM].reverse(),
     events: [...events].reverse(),
