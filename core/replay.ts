@@ -11,21 +11,27 @@
  * - A move the decision would auto-execute takes effect at once and is recorded as a switch with the
  *   policy's defaultDowntimeSeconds; its overlap (the old instance billed overlapSeconds at its old
  *   price) is added to the cost, as the savings ledger counts it.
- * - An interruption in the pool the instance is in reclaims it: it runs on-demand from that instant
- *   (recorded as a switch with interruptionDowntimeSeconds; not counted in `moves`). Interruptions
- *   after the last trace time are outside the simulated span and ignored.
+ * - Interruptions are seen after the decision of their own trace time (an event at exactly t is
+ *   news to the decision at the next time: nobody dodges an interruption by knowing it in advance).
+ *   An interruption in the pool the instance is in reclaims it: it relaunches at once in the pool
+ *   the server names for an emergency replica (core/pool_choice.ts choosePool, maxRisk 0.70), else
+ *   on-demand. A forced move is not a move: not counted in `moves`, no switch allowance used, and
+ *   an exit to on-demand starts no dwell time. (Agent v4.0.0 launches its replica in its own AZ;
+ *   the engine's next decision then moves it.) Interruptions after the last trace time are outside
+ *   the simulated span and ignored.
  * - Cost integrates the price in force (latest observation) over each segment between event times;
  *   the baseline integrates the on-demand price over the same span.
- * - A flap is an engine move that changes spot↔on-demand less than 6 h after the previous such
- *   change. A forced interruption exit is a change (returning to spot soon after it is a flap, the
- *   engine chose it) but is not itself a flap (the engine did not choose it).
+ * - A flap is an engine move that reverses the engine's previous spot↔on-demand change less than
+ *   6 h after it: the policy undoing its own choice. A forced exit neither counts nor starts the
+ *   window, so returning to spot after an interruption is not a flap.
  * - The start state has no known start time, so the first move needs no dwell.
  * @module
  */
 import type { AgentConfig, DecisionPolicy } from "./decision_policy.ts";
 import { DEFAULT_AGENT_CONFIG, resolveDecisionPolicy } from "./decision_policy.ts";
 import { decide, type DecisionAction, type PoolQuote, type ReasonCode } from "./decisions.ts";
-import { type PriceSnapshot, type RiskOptions, scorePool } from "./risk.ts";
+import { type PoolEvent, type PriceSnapshot, type RiskOptions, scorePool } from "./risk.ts";
+import { choosePool, DEFAULT_POOL_CHOICE_OPTIONS } from "./pool_choice.ts";
 import { round } from "./decision_economics.ts";
 import type { InstanceMode, SwitchRecord } from "./switch_limits.ts";
 import type { TraceInterruption, TracePoint } from "./trace_csv.ts";
@@ -112,11 +118,12 @@ export function replay(trace: readonly TracePoint[], opts: ReplayOptions = {}): 
     pool: startPool,
     since: null as Date | null,
     switches: [] as SwitchRecord[],
-    lastModeChange: null as number | null,
+    // The engine's last chosen spot↔on-demand change: when, and to which mode.
+    lastModeChange: null as { at: number; to: InstanceMode } | null,
   };
   const quotes = new Map<string, TracePoint>();
   const history = new Map<string, PriceSnapshot[]>();
-  const notices = new Map<string, { at: Date; kind: "termination_notice" }[]>();
+  const notices = new Map<string, PoolEvent[]>();
   let od: { price: number; at: Date } | null = null;
   const hoursBy: Record<string, number> = {};
   const out: ReplayResult = {
@@ -151,26 +158,67 @@ export function replay(trace: readonly TracePoint[], opts: ReplayOptions = {}): 
     at: number,
     to: { mode: InstanceMode; pool: string | null; downtime: number; forced: boolean },
   ) => {
-    if (to.mode !== st.mode) {
-      const recent = st.lastModeChange !== null && at - st.lastModeChange < FLAP_WINDOW_MS;
-      if (recent && !to.forced) out.flaps++;
-      st.lastModeChange = at;
+    if (to.mode !== st.mode && !to.forced) {
+      const last = st.lastModeChange;
+      if (last !== null && last.to !== to.mode && at - last.at < FLAP_WINDOW_MS) out.flaps++;
+      st.lastModeChange = { at, to: to.mode };
     }
-    st.switches.push({
-      at: new Date(at),
-      fromMode: st.mode,
-      toMode: to.mode,
-      fromPool: st.pool,
-      toPool: to.pool,
-      downtimeSeconds: to.downtime,
-    });
+    if (!to.forced) {
+      st.switches.push({
+        at: new Date(at),
+        fromMode: st.mode,
+        toMode: to.mode,
+        fromPool: st.pool,
+        toPool: to.pool,
+        downtimeSeconds: to.downtime,
+      });
+    }
     st.mode = to.mode;
     st.pool = to.pool;
-    st.since = new Date(at);
+    st.since = to.forced && to.mode === "ondemand" ? null : new Date(at);
+  };
+  // The emergency replica's pool after an interruption in `failing` at `at`, or null (on-demand).
+  const relaunchPool = (failing: string, at: number): string | null => {
+    const failingType = quotes.get(failing)?.instanceType ?? type;
+    const candidates = [...quotes.values()]
+      .filter((q) => q.instanceType === failingType)
+      .map((q) => ({
+        poolId: q.poolId,
+        az: q.az,
+        price: q.spotPrice,
+        riskScore: riskOf(q.poolId, at),
+      }));
+    const recentNotices = [...notices].flatMap(([poolId, list]) =>
+      list.map((n) => ({ poolId, at: n.at }))
+    );
+    const choice = choosePool(
+      { failingPoolId: failing, candidates, notices: recentNotices, now: new Date(at) },
+      { maxRisk: DEFAULT_POOL_CHOICE_OPTIONS.maxRisk },
+    );
+    return choice.chosen?.poolId ?? null;
+  };
+  // Pool risk as the pool risk job would score it at `t` (null while the pool warms up).
+  const riskOf = (poolId: string, t: number): number | null => {
+    const h = history.get(poolId) ?? [];
+    if (!(h.length > 0 && t - h[0].at.getTime() >= warmupMs)) return null;
+    const q = quotes.get(poolId);
+    const siblingEvents: PoolEvent[] = [];
+    for (const [id, list] of notices) {
+      if (id !== poolId && quotes.get(id)?.instanceType === q?.instanceType) {
+        siblingEvents.push(...list);
+      }
+    }
+    return scorePool({
+      prices: recent(h, t),
+      events: notices.get(poolId) ?? [],
+      siblingEvents,
+      now: new Date(t),
+      onDemandPrice: od?.price ?? null,
+    }, opts.risk).riskScore;
   };
 
   for (const t of times) {
-    for (; ev < events.length && events[ev].at.getTime() <= t; ev++) {
+    for (; ev < events.length && events[ev].at.getTime() < t; ev++) {
       const e = events[ev];
       if (e.at.getTime() < times[0]) continue;
       advance(e.at.getTime());
@@ -179,16 +227,18 @@ export function replay(trace: readonly TracePoint[], opts: ReplayOptions = {}): 
       notices.set(e.poolId, list);
       if (st.mode === "spot" && st.pool === e.poolId) {
         out.interruptions++;
-        move(e.at.getTime(), {
-          mode: "ondemand",
-          pool: null,
+        const at = e.at.getTime();
+        const target = relaunchPool(e.poolId, at);
+        move(at, {
+          mode: target === null ? "ondemand" : "spot",
+          pool: target,
           downtime: policy.interruptionDowntimeSeconds,
           forced: true,
         });
         out.decisions.push({
           time: e.at.toISOString(),
           action: "interrupted",
-          target: ONDEMAND,
+          target: target ?? ONDEMAND,
           reason_code: "interrupted",
         });
       }
@@ -204,16 +254,7 @@ export function replay(trace: readonly TracePoint[], opts: ReplayOptions = {}): 
     }
     const now = new Date(t);
     const pools: PoolQuote[] = [...quotes.values()].map((q) => {
-      const h = history.get(q.poolId) ?? [];
-      const known = h.length > 0 && t - h[0].at.getTime() >= warmupMs;
-      const risk = known
-        ? scorePool({
-          prices: recent(h, t),
-          events: notices.get(q.poolId) ?? [],
-          now,
-          onDemandPrice: od?.price ?? null,
-        }, opts.risk).riskScore
-        : null;
+      const risk = riskOf(q.poolId, t);
       return {
         poolId: q.poolId,
         instanceType: q.instanceType,

@@ -24,6 +24,7 @@ import {
   simulate,
 } from "./replay_score.ts";
 import type { TraceInterruption, TracePoint } from "./trace_csv.ts";
+import type { RiskOptions } from "./risk.ts";
 
 /** Options of compareAll. */
 export interface CompareOptions {
@@ -32,6 +33,8 @@ export interface CompareOptions {
   instanceType?: string;
   interruptAboveOnDemand?: boolean;
   downtimeWeightPerHour?: number;
+  /** Tunables of the engine's pool risk score (core/risk.ts). */
+  risk?: Partial<RiskOptions>;
   /** Leave the engine out (baselines and optimum only). */
   skipEngine?: boolean;
 }
@@ -95,13 +98,18 @@ function enginePlan(
     startMode: start === OD ? "ondemand" : "spot",
     startPool: start === OD ? null : grid.pools[start],
     downtimeWeightPerHour: opts.downtimeWeightPerHour,
+    risk: opts.risk,
   });
   const index = new Map(grid.pools.map((p, i) => [p, i]));
   const plan: number[] = [];
   let at = start;
   let d = 0;
+  // A relaunch after an interruption takes effect after the interrupted step starts (the scorer
+  // interrupts the placement of that step itself); the engine's own moves at the step's time.
+  const effective = (x: { time: string; action: string }) =>
+    Date.parse(x.time) + (x.action === "interrupted" ? 1 : 0);
   for (const t of grid.times) {
-    for (; d < r.decisions.length && Date.parse(r.decisions[d].time) <= t; d++) {
+    for (; d < r.decisions.length && effective(r.decisions[d]) <= t; d++) {
       const target = r.decisions[d].target;
       at = target === "ondemand" ? OD : index.get(target) ?? OD;
     }

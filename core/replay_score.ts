@@ -12,8 +12,9 @@
  * - switch limits: at most maxSwitchesPerDay chosen moves per trace day and maxSwitchesPerWeek per
  *   trace week (calendar buckets from the trace start, so the optimum stays an exact dynamic
  *   programme; the engine enforces rolling windows, which are not looser than these on average).
- * - a flap: a chosen spot↔on-demand change less than 6 h after the previous such change (a forced
- *   exit counts as a change, not as a flap), as in core/replay.ts.
+ * - a flap: a chosen spot↔on-demand change that reverses the policy's previous chosen change less
+ *   than 6 h after it (the policy undoing its own choice; a forced exit, and a relaunch in the step
+ *   right after it, neither count nor start the window), as in core/replay.ts.
  * @module
  */
 import type { AgentConfig, DecisionPolicy } from "./decision_policy.ts";
@@ -115,7 +116,7 @@ export function simulate(
   const enforce = opts.enforceLimits ?? true;
   let at = start;
   let interruptedFrom: number | null = null;
-  let lastModeChange: number | null = null;
+  let lastModeChange: { at: number; toOd: boolean } | null = null;
   let day = { key: -1, n: 0 };
   let week = { key: -1, n: 0 };
   const s = { moves: 0, flaps: 0, interruptions: 0, odHours: 0, cost: 0, intCost: 0, od: 0 };
@@ -133,9 +134,11 @@ export function simulate(
       s.moves++;
       day.n++;
       week.n++;
-      if ((to === OD) !== (at === OD)) {
-        if (lastModeChange !== null && t - lastModeChange < FLAP_WINDOW_MS) s.flaps++;
-        lastModeChange = t;
+      // A relaunch in the step right after an interruption completes the forced exit.
+      if ((to === OD) !== (at === OD) && interruptedFrom === null) {
+        const last = lastModeChange;
+        if (last !== null && last.toOd !== (to === OD) && t - last.at < FLAP_WINDOW_MS) s.flaps++;
+        lastModeChange = { at: t, toOd: to === OD };
       }
       at = to;
     }
@@ -150,7 +153,6 @@ export function simulate(
       s.intCost += costs.interruptionLoss;
       interruptedFrom = at;
       at = OD;
-      lastModeChange = grid.times[i + 1] ?? t;
     }
   }
   const total = s.cost + s.intCost;
