@@ -21,6 +21,8 @@ export interface PoolKey {
 export interface PoolRiskData {
   prices: PriceSnapshot[];
   events: PoolEvent[];
+  /** Termination notices of the other pools of the same instance type and region. */
+  siblingEvents: PoolEvent[];
   onDemandPrice: number | null;
 }
 
@@ -50,7 +52,8 @@ export async function listActivePools(db: Queryable, since: Date): Promise<PoolK
 /**
  * Loads the risk inputs of up to a few hundred pools in three statements: prices of the last
  * `priceHours`, termination notices and rebalance recommendations of the last `eventDays` (all
- * clients: only counts leave this function), and the latest on-demand price per type and region.
+ * clients: only counts leave this function) with the notices of the same type's other pools in
+ * the region, and the latest on-demand price per type and region.
  */
 export async function loadRiskData(
   db: Queryable,
@@ -58,7 +61,9 @@ export async function loadRiskData(
 ): Promise<Map<string, PoolRiskData>> {
   const out = new Map<string, PoolRiskData>();
   if (opts.pools.length === 0) return out;
-  for (const p of opts.pools) out.set(p.id, { prices: [], events: [], onDemandPrice: null });
+  for (const p of opts.pools) {
+    out.set(p.id, { prices: [], events: [], siblingEvents: [], onDemandPrice: null });
+  }
   const ids = opts.pools.map((p) => p.id);
   const priceFrom = new Date(opts.now.getTime() - opts.priceHours * 3_600_000);
   const eventFrom = new Date(opts.now.getTime() - opts.eventDays * 86_400_000);
@@ -71,23 +76,40 @@ export async function loadRiskData(
     out.get(r.pool_id)?.prices.push({ at: new Date(r.bucket_start), price: Number(r.price) });
   }
 
-  const events = await db.execute<
-    { pool_id: string; event_type: string; detected_at: string; client_id: string | null }
-  >(
-    "SELECT pool_id, event_type, detected_at, client_id FROM termination_events WHERE pool_id IN (?) AND detected_at >= ? AND detected_at <= ?",
-    [ids, eventFrom, opts.now],
+  // The pools' own events, and the notices of every pool of the same instance types (for the
+  // other-AZ burst signal; the region is matched below), in one statement.
+  const types = [...new Set(opts.pools.map((p) => p.instanceType))];
+  const events = await db.execute<{
+    pool_id: string;
+    event_type: string;
+    detected_at: string;
+    client_id: string | null;
+    instance_type: string | null;
+    region: string | null;
+  }>(
+    "SELECT e.pool_id, e.event_type, e.detected_at, e.client_id, p.instance_type, p.region FROM termination_events e LEFT JOIN spot_pools p ON p.id = e.pool_id WHERE (e.pool_id IN (?) OR (p.instance_type IN (?) AND e.event_type = 'termination_notice')) AND e.detected_at >= ? AND e.detected_at <= ?",
+    [ids, types, eventFrom, opts.now],
   );
+  const byTypeRegion = new Map<string, PoolKey[]>();
+  for (const p of opts.pools) {
+    const k = `${p.instanceType}|${p.region}`;
+    byTypeRegion.set(k, [...(byTypeRegion.get(k) ?? []), p]);
+  }
   for (const r of events.rows) {
-    out.get(r.pool_id)?.events.push({
+    const e: PoolEvent = {
       at: new Date(r.detected_at),
       clientId: r.client_id,
       kind: r.event_type === "termination_notice"
         ? "termination_notice"
         : "rebalance_recommendation",
-    });
+    };
+    out.get(r.pool_id)?.events.push(e);
+    if (e.kind !== "termination_notice") continue;
+    for (const p of byTypeRegion.get(`${r.instance_type}|${r.region}`) ?? []) {
+      if (p.id !== r.pool_id) out.get(p.id)!.siblingEvents.push(e);
+    }
   }
 
-  const types = [...new Set(opts.pools.map((p) => p.instanceType))];
   const od = await db.execute<{ region: string; instance_type: string; price: number }>(
     "SELECT o.region, o.instance_type, o.price FROM ondemand_price_snapshots o JOIN (SELECT region, instance_type, MAX(bucket_start) AS b FROM ondemand_price_snapshots WHERE instance_type IN (?) AND bucket_start >= ? AND bucket_start <= ? GROUP BY region, instance_type) m ON m.region = o.region AND m.instance_type = o.instance_type AND m.b = o.bucket_start",
     [types, new Date(opts.now.getTime() - 7 * 86_400_000), opts.now],

@@ -38,7 +38,13 @@ export async function runPoolRisk(deps: JobDeps, now: Date): Promise<JobResult> 
     const rows: PoolRiskRow[] = chunk.map((pool) => {
       const d = data.get(pool.id)!;
       const result = scorePool(
-        { prices: d.prices, events: d.events, now, onDemandPrice: d.onDemandPrice },
+        {
+          prices: d.prices,
+          events: d.events,
+          siblingEvents: d.siblingEvents,
+          now,
+          onDemandPrice: d.onDemandPrice,
+        },
         opts,
       );
       counts[result.recommendation]++;

@@ -213,13 +213,29 @@ Deno.test("engine: a dangerous current pool is left at once as ML urgent (priori
   await setRisk("m6i.large", 0.1);
   await setRisk("m6i.large", 0.85, "us-east-1a");
   t.clock.advance(5 * MIN); // well inside the dwell time
-  await report(a, { mode: "spot" });
+  // at $0.090 next to on-demand $0.096, risk 0.85 adds −ln(0.15)/24 × $0.35 = $0.028/h: leaving pays
+  await report(a, { mode: "spot", spot: [0.09, ...SPOT.slice(1)] });
   const cmds = await commands(a);
   assert.equal(cmds.length, 1);
   assert.equal(cmds[0].target_mode, "ondemand");
   assert.equal(cmds[0].target_pool_id, null);
   assert.equal(cmds[0].priority, 50);
   assert.equal((await history(a)).at(-1)?.reason_code, "risk_exit");
+});
+
+Deno.test("engine: a dangerous pool far below on-demand is not left for on-demand when staying pays", async () => {
+  const a = await register("m7i.large", "spot");
+  await report(a, { mode: "spot" });
+  await setRisk("m7i.large", 0.1);
+  await setRisk("m7i.large", 0.85, "us-east-1a");
+  t.clock.advance(5 * MIN);
+  // $0.040 + $0.028/h of expected loss is still far below on-demand $0.096
+  await report(a, { mode: "spot" });
+  assert.deepEqual(await commands(a), []);
+  const last = (await history(a)).at(-1)!;
+  assert.equal(last.recommended_action, "stay");
+  // the better move (a safe pool) waits for the dwell time; the decision says so with its numbers
+  assert.equal(last.reason_code, "dwell_time_not_met");
 });
 
 Deno.test("engine: with auto switching off the move is recorded, not queued", async () => {
@@ -384,8 +400,9 @@ Deno.test("engine: a report that makes spot worthwhile queues exactly one comman
   const rows = (await history(a)).length;
   await tick(sim);
   assert.equal((await history(a)).length, rows, "nothing evaluated for the old instance");
-  // The new instance reports from its pool; cheaper pools exist, but it has just arrived.
-  for (let i = 0; i < 3; i++) await tick(next, -0.01);
+  // The new instance reports from its pool; cheaper pools exist (1e at $0.016 vs $0.034: enough
+  // to pay back within the pool gap's half-life), but it has just arrived.
+  for (let i = 0; i < 3; i++) await tick(next, -0.02);
   const cmds = await commands(a);
   assert.equal(cmds.length, 1);
   assert.equal(cmds[0].status, "completed");
