@@ -7,11 +7,12 @@
  * 3. `cpu_per_request` — server and MariaDB CPU µs per request of each hot agent endpoint;
  * 4. `boot_storm` — 1,000 / 10,000 agents of 1 / 10 clients registering with 256 / 1,000 in flight;
  * 5. `stall` — MariaDB SIGSTOPped for 20 s under 1,000 agents;
- * 6. `replay` — the decision engine over tests/fixtures/price_trace.csv (prints, records nothing).
+ * 6. `replay` — the decision engine over tests/fixtures/price_trace.csv (prints, records nothing);
+ * 7. `calibrate_risk` — observed interruption shares after a notice vs core/risk.ts's model (prints).
  *
  *   deno task bench [--only=agents_load,replay] [--no-record] [-- args for agents_load]
  *
- * All but `replay` append their results to bench/RESULTS.md (unless --no-record). Exit status: the
+ * All but `replay` and `calibrate_risk` append their results to bench/RESULTS.md (unless --no-record). Exit status: the
  * first failing benchmark's, else 0.
  * @module
  */
@@ -53,6 +54,7 @@ const BENCHES: Bench[] = [
     file: "replay.ts",
     args: () => ["--trace", new URL("../tests/fixtures/price_trace.csv", import.meta.url).pathname],
   },
+  { name: "calibrate_risk", file: "calibrate_risk.ts", args: () => [] },
 ];
 
 /** Runs the selected benchmarks in order; returns the exit status. */

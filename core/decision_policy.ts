@@ -41,8 +41,10 @@ export interface DecisionPolicy {
   /**
    * A saving between two spot pools is counted with this half-life over the horizon (4 h gives
    * 5.7 h of a 24 h horizon): spot prices of one type drift together and a gap between two pools
-   * closes, while the gap to on-demand stays. Without it the engine chases cent-sized gaps in
-   * cheap, noisy pools (cheap_noisy fixture: 9 moves for less than staying).
+   * closes, while the gap to on-demand stays. Without it (or at 8 h) the engine chases cent-sized
+   * gaps in cheap, noisy pools (cheap_noisy fixture: 9 moves, 58.9 % saved where staying saves
+   * 65.7 %); 4 h costs the drift fixture its one useful pool change (94.9 % of the optimum, not
+   * 97.2 %). 0 turns the decay off.
    */
   poolGapHalfLifeHours: number;
   /**

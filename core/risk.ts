@@ -41,12 +41,14 @@
  *   nothing about interruptions: a cheap pool where one cent is 30 % is as safe as a flat one, so
  *   volatility is not an input.
  * - Interruptions arrive in bursts across the AZs of one instance type: AWS reclaims a type's capacity
- *   within minutes. `bench/calibrate_risk.ts` counts, after each notice of the regime fixtures
- *   (4 seeds × 5 markets), how often a pool of the same type not yet hit was interrupted within the
- *   next 12 minutes (69 %: a sibling hazard of several per hour, decaying within the hour), how often
- *   the pool itself was hit again within 60 minutes (0 %: the burst has passed through it) and
- *   within 24 h (9 %: one fresh notice → 17.6 %, kept pessimistic by a factor of two). These are
- *   synthetic markets; re-run the bench on recorded notices before trusting the numbers elsewhere.
+ *   within minutes. `deno run -A bench/calibrate_risk.ts` counts, after each notice of the regime
+ *   fixtures (4 seeds × 5 markets, 44 notices), how often a pool of the same type not yet hit was
+ *   interrupted within the next 12 minutes (36/52 = 69 %; the sibling hazard, integrated over those
+ *   12 minutes as it decays, predicts 58 % for one notice and more for two), how often the same pool
+ *   was hit again within 60 minutes (0 %; model 0.8 %) and within 24 h (4/44 = 9 %; model 10 %).
+ *   The score itself holds the current hazard constant over 24 h, so one fresh notice reads 17.6 %:
+ *   pessimistic by design while the evidence decays. These are synthetic markets; re-run the bench
+ *   on recorded notices before trusting the constants on another fleet.
  * - A pool priced near or above on-demand is scarce: in the bid era such a pool was reclaimed as soon
  *   as it passed on-demand, and today's pricing raises the price as spare capacity runs out. A pool
  *   that sat above on-demand most of the day and dips once is still scarce (`above`), and one
