@@ -91,6 +91,11 @@ export const configSchema = z.object({
   COMMAND_DELIVERY_TIMEOUT: int(3600, 60, 7 * 86400),
   /** A command that no instance picked up expires after this many seconds. */
   COMMAND_PENDING_TTL: int(86400, 60, 30 * 86400),
+  /**
+   * pending-commands answers [] from memory for this many seconds after an empty answer (0 = off);
+   * this process's own command inserts invalidate at once, another instance's are seen within it.
+   */
+  COMMAND_POLL_CACHE_SECONDS: int(30, 0, 300),
   METRICS_RETENTION_DAYS: int(30, 1, 3650),
   /** Server-side heartbeat metrics are aggregated per agent and written every N seconds. */
   HEALTH_METRICS_FLUSH_SECONDS: int(300, 5, 86400),

@@ -9,6 +9,7 @@ import type { CommandRecord, CommandRow } from "./command_rows.ts";
 import { COMMAND_COLUMNS, toCommand } from "./command_rows.ts";
 import { Conflict, NotFound } from "../core/errors.ts";
 import { assertPoolOfType, switchTargetPool } from "../core/pool_id.ts";
+import { invalidatePollCache } from "./commands_poll_cache.ts";
 
 export type { CommandRecord, CommandRow } from "./command_rows.ts";
 export { COMMAND_COLUMNS, toCommand } from "./command_rows.ts";
@@ -70,6 +71,8 @@ export async function queueSwitchCommand(
   input: QueueCommandInput,
 ): Promise<QueuedCommand> {
   const pool = switchTargetPool(input.targetMode, input.targetPoolId);
+  // Before and after the insert: no empty pending-commands answer of this agent outlives it.
+  invalidatePollCache(db, input.agentId);
   try {
     return await db.transaction(async (tx) => {
       const a = await tx.execute<QueueAgentRow>(
@@ -141,6 +144,8 @@ export async function queueSwitchCommand(
       throw new Conflict("Another command was queued at the same time", "command_conflict");
     }
     throw err;
+  } finally {
+    invalidatePollCache(db, input.agentId);
   }
 }
 

@@ -1,6 +1,7 @@
 /**
- * E04 GET /api/agents/{agent_id}/pending-commands (one statement when nothing is pending; a
- * pending command is delivered once, bound to the agent's current instance, T-04/T-06),
+ * E04 GET /api/agents/{agent_id}/pending-commands (no statement when an empty answer is memoised,
+ * db/commands_poll_cache.ts; else one when nothing is pending; a pending command is delivered
+ * once, bound to the agent's current instance, T-04/T-06),
  * and E05 POST .../commands/{command_id}/executed (idempotent).
  */
 import type { OpenAPIHono } from "@hono/zod-openapi";
@@ -12,6 +13,7 @@ import { sourceAddress } from "../_middleware/auth.ts";
 import type { CommandRecord } from "../../db/commands.ts";
 import { expirePendingCommand, markDelivered, pollCommand } from "../../db/commands.ts";
 import { insertSystemEvent } from "../../db/events.ts";
+import { pollCacheOf } from "../../db/commands_poll_cache.ts";
 import { recordCommandExecuted } from "../../services/command_executed.ts";
 import {
   AgentIdParam,
@@ -86,10 +88,20 @@ export function registerCommandRoutes(app: OpenAPIHono<AppEnv>): void {
     const { db, clock, config } = c.get("deps");
     const agentId = c.req.valid("param").agent_id;
     const clientId = clientOf(c);
+    const cache = pollCacheOf(db, config.COMMAND_POLL_CACHE_SECONDS * 1000);
+    const started = clock().getTime();
+    if (cache.isEmpty(clientId, agentId, started)) return c.json([], 200);
+    const token = cache.begin(agentId);
     const poll = await pollCommand(db, { clientId, agentId });
     if (!poll) throw new NotFoundError("Agent not found", "agent_not_found");
     const cmd = poll.command;
-    if (!cmd || cmd.status !== "pending" || !poll.agentEnabled || poll.agentStatus === "deleted") {
+    const deleted = poll.agentStatus === "deleted";
+    if (!cmd || cmd.status !== "pending" || !poll.agentEnabled || deleted) {
+      // Stays [] until a command is queued (which invalidates), unless a pending command waits
+      // for the agent to be enabled again.
+      if (!(cmd?.status === "pending" && !poll.agentEnabled && !deleted)) {
+        cache.remember(token, clientId, started);
+      }
       return c.json([], 200);
     }
     const now = clock();
