@@ -2,7 +2,8 @@
  * E08 termination-imminent. A notice is called every 5 s for about 2 minutes (CONTRACT T-10):
  * the first call records ONE termination_events row (notice_key: see _signal_context.ts), decides
  * once whether the agent launches an emergency replica and where (core/pool_choice.ts), raises
- * the pool's risk at once and sends the webhook in the background; repeats only count the signal
+ * the pool's risk at once, and in the background sends the webhook and re-scores the type's other
+ * AZs (services/sibling_risk.ts); repeats only count the signal
  * and answer `create_emergency_replica: false` ("replica already requested").
  */
 import type { AppDeps, ClientPrincipal } from "./types.ts";
@@ -23,6 +24,7 @@ import { raisePoolRisk } from "../db/risk.ts";
 import { insertNotification, insertSystemEvent } from "../db/events.ts";
 import { riskOptionsFrom } from "../core/risk.ts";
 import { loadPoolContext } from "./_pool_context.ts";
+import { raiseSiblingRisk } from "./sibling_risk.ts";
 import { notifyInBackground } from "./webhooks.ts";
 import {
   placementOf,
@@ -199,6 +201,17 @@ export async function handleTerminationNotice(
     eventId,
     text: noticeText(ctx, p, { instanceId, place, termTime, target, reason }),
   });
+  if (place.poolId && place.instanceType && place.region) {
+    const sibling = {
+      instanceType: place.instanceType,
+      region: place.region,
+      failingPoolId: place.poolId,
+      now,
+    };
+    deps.services.background.run("sibling_risk", async () => {
+      await raiseSiblingRisk(deps, sibling);
+    });
+  }
   return {
     success: true,
     create_emergency_replica: requested,
