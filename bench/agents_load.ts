@@ -307,4 +307,14 @@ async function main(): Promise<number> {
   }
 }
 
-if (import.meta.main) Deno.exit(await main());
+const USAGE = "usage: deno run -A bench/agents_load.ts [--steps=1000,5000,...] [--warm=10] " +
+  "[--measure=30] [--speedup=1] [--clients=10] [--max-seconds=600] [--log-level=warn] " +
+  "[--quiet-wait=30] [--no-engine] [--keep-going] [--no-record]";
+
+if (import.meta.main) {
+  if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
+    console.log(USAGE);
+    Deno.exit(0);
+  }
+  Deno.exit(await main());
+}
