@@ -12,8 +12,8 @@
  *   pool is no refuge).
  * The rest are ranked by risk band (risk rounded down to steps of `riskStep`, 0.05: differences
  * below that are noise in a decayed-evidence score), then price (unknown price last), then exact
- * risk, then pool id (deterministic). A pool never analysed counts with `unknownRisk` (0.45, the
- * same prior core/risk.ts gives a pool without data), so a known calm pool wins over an unknown one.
+ * risk, then pool id (deterministic). A pool never analysed counts with `unknownRisk` (0.45, about
+ * what core/risk.ts gives a pool without data, 0.4525), so a known calm pool wins over an unknown one.
  *
  * ## Correlation
  * AWS reclaims capacity in bursts that can span several AZs of one instance type. A sibling pool
