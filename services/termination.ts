@@ -24,7 +24,7 @@ import { raisePoolRisk } from "../db/risk.ts";
 import { insertNotification, insertSystemEvent } from "../db/events.ts";
 import { riskOptionsFrom } from "../core/risk.ts";
 import { loadPoolContext } from "./_pool_context.ts";
-import { raiseSiblingRisk } from "./sibling_risk.ts";
+import { scheduleSiblingRisk } from "./sibling_risk.ts";
 import { notifyInBackground } from "./webhooks.ts";
 import {
   placementOf,
@@ -202,14 +202,11 @@ export async function handleTerminationNotice(
     text: noticeText(ctx, p, { instanceId, place, termTime, target, reason }),
   });
   if (place.poolId && place.instanceType && place.region) {
-    const sibling = {
+    scheduleSiblingRisk(deps, {
       instanceType: place.instanceType,
       region: place.region,
       failingPoolId: place.poolId,
       now,
-    };
-    deps.services.background.run("sibling_risk", async () => {
-      await raiseSiblingRisk(deps, sibling);
     });
   }
   return {

@@ -8,6 +8,7 @@ import { testContext } from "./_support.ts";
 import type { TestContext } from "./_support.ts";
 import { AgentSim } from "./agent_sim.ts";
 import { POOLS, rows, setPoolRisk } from "./_interruption_fixtures.ts";
+import { siblingRiskStats } from "../services/sibling_risk.ts";
 
 async function agentIn(ctx: TestContext, token: string, az: string, instanceId: string) {
   const sim = AgentSim.forApp(ctx.app, {
@@ -65,4 +66,33 @@ Deno.test("sibling risk: two tenants' notices in other AZs raise a pool at once;
     "SELECT risk_recommendation FROM spot_pools WHERE id = 't3.medium.us-east-1a'",
   );
   assert.equal(pool.risk_recommendation, "avoid");
+});
+
+Deno.test("sibling risk: a storm of concurrent notices re-scores one run at a time, the last with every notice", async () => {
+  const ctx = await testContext("sibling_risk_storm");
+  const tenants = [await ctx.createClient("storm-b"), await ctx.createClient("storm-c")];
+  const sims: AgentSim[] = [];
+  let n = 0;
+  for (const t of tenants) {
+    for (const az of ["us-east-1b", "us-east-1c", "us-east-1d"]) {
+      for (let i = 0; i < 2; i++) {
+        sims.push(await agentIn(ctx, t.token, az, `i-0storm${String(++n).padStart(10, "0")}`));
+      }
+    }
+  }
+  const bystander = await ctx.createClient("storm-a");
+  await agentIn(ctx, bystander.token, "us-east-1a", "i-0aaaaaaaaaaaaaa09");
+  await ctx.deps.services.background.drain();
+  for (const p of POOLS) await setPoolRisk(ctx, p.pool_id, 0.01, "safe");
+  const before = siblingRiskStats(ctx.db).runs;
+  const end = new Date(ctx.clock().getTime() + 120_000);
+  const answers = await Promise.all(sims.map((s) => s.terminationImminent(end)));
+  assert.deepEqual(answers.map((a) => a.status), sims.map(() => 200));
+  await ctx.deps.services.background.drain();
+  const st = siblingRiskStats(ctx.db);
+  const ran = st.runs - before;
+  assert.ok(ran >= 1 && ran <= sims.length, `${sims.length} notices, ${ran} runs`);
+  assert.equal(st.maxActive, 1, "never two re-scorings of one type and region at once");
+  const r = await risks(ctx);
+  assert.ok(r.a > 0.7, `the last run saw the whole burst: 1a at ${r.a}`);
 });
