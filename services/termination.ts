@@ -154,18 +154,6 @@ export async function handleTerminationNotice(
       at: now,
       replicaRequested: requested,
     });
-    if (place.poolId) {
-      await raisePoolRisk(tx, {
-        poolId: place.poolId,
-        score: floor,
-        recommendation: recommendationFor(floor, riskOpts),
-        at: now,
-        // One tenant's notice raises only its own view (listOwnNotices); the shared score needs
-        // notices from several clients (core/market.ts).
-        confirmClients: DEFAULT_RISK_OPTIONS.confirmClients,
-        confirmSince: new Date(now.getTime() - DEFAULT_RISK_OPTIONS.freshNoticeMinutes * 60_000),
-      });
-    }
     const text = noticeText(ctx, p, { instanceId, place, termTime, target, reason });
     await insertSystemEvent(tx, {
       type: "termination_notice",
@@ -196,6 +184,21 @@ export async function handleTerminationNotice(
     if (!ev) throw new Conflict("Notice recorded concurrently, retry", "notice_conflict");
     await countRepeatSignal(db, { eventId: ev.id, now });
     return repeatAnswer(ev);
+  }
+  if (place.poolId) {
+    // After the commit, as its own statement: inside the notice's transaction its count of other
+    // clients' notices took shared locks on the events that concurrent notices of the same pool
+    // had just inserted, and a fleet's simultaneous notices deadlocked (1213) past the retries.
+    await raisePoolRisk(db, {
+      poolId: place.poolId,
+      score: floor,
+      recommendation: recommendationFor(floor, riskOpts),
+      at: now,
+      // One tenant's notice raises only its own view (listOwnNotices); the shared score needs
+      // notices from several clients (core/market.ts).
+      confirmClients: DEFAULT_RISK_OPTIONS.confirmClients,
+      confirmSince: new Date(now.getTime() - DEFAULT_RISK_OPTIONS.freshNoticeMinutes * 60_000),
+    });
   }
   notifyInBackground(deps, {
     eventId,
