@@ -182,117 +182,75 @@ check("no on-demand price moves nothing", { od: null, pools: [["a", 0.1, 0.1]] }
 // than staying with the expected interruption loss (default policy: $0.35 per interruption) skips
 // the dwell. At $0.19 next to on-demand $0.20: risk 0.70 adds −ln(0.3) / 24 × 0.35 = $0.0176/h.
 const YOUNG = { ...onA, sinceHours: 0.1 };
+// The default policy (interruption loss $0.35), so risk has a price.
 const LOSS: Partial<DecisionPolicy> = {};
-check("risk 0.70 exits inside the dwell time", { ...YOUNG, pools: [["a", 0.19, 0.7]] }, {
-  action: "switch_to_ondemand",
-  reasonCode: "risk_exit",
-  allowed: true,
-}, LOSS);
-check(
-  "risk 0.6999 does not skip the dwell time",
-  {
-    ...YOUNG,
-    pools: [["a", 0.19, 0.6999], ["b", 0.05, 0.1]],
-  },
-  { action: "stay", reasonCode: "dwell_time_not_met" },
-  LOSS,
-);
-check(
-  "risk 0.9 in a pool far below on-demand stays: leaving does not pay",
-  {
-    ...YOUNG,
-    pools: [["a", 0.1, 0.9]],
-  },
-  { action: "stay", reasonCode: "current_is_best" },
-  LOSS,
-);
-check(
-  "risk exit ignores stale prices",
-  {
-    ...YOUNG,
-    odAgeMin: 60,
-    pools: [["a", 0.19, 0.9, 60]],
-  },
-  { action: "switch_to_ondemand", reasonCode: "risk_exit" },
-  LOSS,
-);
-check(
-  "risk exit without an on-demand price leaves anyway",
-  {
-    ...YOUNG,
-    od: null,
-    pools: [["a", 0.1, 0.9]],
-  },
-  { action: "switch_to_ondemand", reasonCode: "risk_exit" },
-  LOSS,
-);
-check(
-  "risk exit uses the one emergency move",
-  {
-    ...YOUNG,
-    pools: [["a", 0.19, 0.9]],
-    switchesHoursAgo: [1, 2, 3],
-  },
-  { action: "switch_to_ondemand", reasonCode: "risk_exit" },
-  LOSS,
-);
-check(
-  "risk exit past the allowance says the day limit blocked it",
-  {
-    ...YOUNG,
-    pools: [["a", 0.19, 0.9]],
-    switchesHoursAgo: [1, 2, 3, 4],
-  },
-  { action: "stay", reasonCode: "limit_day_reached", allowed: false },
-  LOSS,
-);
-check("risk exit without allowance stops at the limit", {
-  ...YOUNG,
-  pools: [["a", 0.19, 0.9]],
-  switchesHoursAgo: [1, 2, 3],
-}, {
-  action: "stay",
-  reasonCode: "limit_day_reached",
-}, { emergencyAllowance: 0 });
-check(
-  "risk exit past the week allowance names the week",
-  {
-    ...YOUNG,
-    pools: [["a", 0.19, 0.9]],
-    switchesHoursAgo: week(11),
-  },
-  { action: "stay", reasonCode: "limit_week_reached" },
-  LOSS,
-);
-check(
-  "the exit level is never below the agent's threshold",
-  {
-    ...YOUNG,
-    config: { riskThreshold: 0.8 },
-    pools: [["a", 0.19, 0.75]],
-  },
-  { action: "stay", reasonCode: "savings_below_minimum" },
-  LOSS,
-);
-// a current risk above the threshold is priced, not a trigger (the threshold caps targets only)
-check(
-  "a risky current pool is kept when no move pays",
-  {
-    ...onA,
-    pools: [["a", 0.1, 0.5], ["b", 0.11, 0.1]],
-  },
-  { action: "stay", reasonCode: "current_is_best" },
-  LOSS,
-);
-check(
-  "a risky current pool is left when a safe pool pays",
-  {
-    ...onA,
-    pools: [["a", 0.1, 0.6], ["b", 0.08, 0.01]],
-  },
-  { action: "switch_pool", reasonCode: "cheaper_pool", targetPoolId: id("b") },
-  LOSS,
-);
+const CURRENT_RISK_CASES: [string, Scene, Expect, Partial<DecisionPolicy>?][] = [
+  ["risk 0.70 exits inside the dwell time", { ...YOUNG, pools: [["a", 0.19, 0.7]] }, {
+    action: "switch_to_ondemand",
+    reasonCode: "risk_exit",
+    allowed: true,
+  }],
+  [
+    "risk 0.6999 does not skip the dwell time",
+    { ...YOUNG, pools: [["a", 0.19, 0.6999], ["b", 0.05, 0.1]] },
+    { action: "stay", reasonCode: "dwell_time_not_met" },
+  ],
+  [
+    "risk 0.9 in a pool far below on-demand stays: leaving does not pay",
+    { ...YOUNG, pools: [["a", 0.1, 0.9]] },
+    { action: "stay", reasonCode: "current_is_best" },
+  ],
+  [
+    "risk exit ignores stale prices",
+    { ...YOUNG, odAgeMin: 60, pools: [["a", 0.19, 0.9, 60]] },
+    { action: "switch_to_ondemand", reasonCode: "risk_exit" },
+  ],
+  [
+    "risk exit without an on-demand price leaves anyway",
+    { ...YOUNG, od: null, pools: [["a", 0.1, 0.9]] },
+    { action: "switch_to_ondemand", reasonCode: "risk_exit" },
+  ],
+  [
+    "risk exit uses the one emergency move",
+    { ...YOUNG, pools: [["a", 0.19, 0.9]], switchesHoursAgo: [1, 2, 3] },
+    { action: "switch_to_ondemand", reasonCode: "risk_exit" },
+  ],
+  [
+    "risk exit past the allowance says the day limit blocked it",
+    { ...YOUNG, pools: [["a", 0.19, 0.9]], switchesHoursAgo: [1, 2, 3, 4] },
+    { action: "stay", reasonCode: "limit_day_reached", allowed: false },
+  ],
+  [
+    "risk exit without allowance stops at the limit",
+    { ...YOUNG, pools: [["a", 0.19, 0.9]], switchesHoursAgo: [1, 2, 3] },
+    { action: "stay", reasonCode: "limit_day_reached" },
+    { emergencyAllowance: 0 },
+  ],
+  [
+    "risk exit past the week allowance names the week",
+    { ...YOUNG, pools: [["a", 0.19, 0.9]], switchesHoursAgo: week(11) },
+    { action: "stay", reasonCode: "limit_week_reached" },
+  ],
+  [
+    "the exit level is never below the agent's threshold",
+    { ...YOUNG, config: { riskThreshold: 0.8 }, pools: [["a", 0.19, 0.75]] },
+    { action: "stay", reasonCode: "savings_below_minimum" },
+  ],
+  // a current risk above the threshold is priced, not a trigger (the threshold caps targets only)
+  [
+    "a risky current pool is kept when no move pays",
+    { ...onA, pools: [["a", 0.1, 0.5], ["b", 0.11, 0.1]] },
+    { action: "stay", reasonCode: "current_is_best" },
+  ],
+  [
+    "a risky current pool is left when a safe pool pays",
+    { ...onA, pools: [["a", 0.1, 0.6], ["b", 0.08, 0.01]] },
+    { action: "switch_pool", reasonCode: "cheaper_pool", targetPoolId: id("b") },
+  ],
+];
+for (const [name, scene, expect, policy] of CURRENT_RISK_CASES) {
+  check(name, scene, expect, policy ?? LOSS);
+}
 check("nothing priced is no candidate", { pools: [] }, {
   action: "stay",
   reasonCode: "no_candidates",

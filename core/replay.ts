@@ -31,7 +31,7 @@ import type { AgentConfig, DecisionPolicy } from "./decision_policy.ts";
 import { DEFAULT_AGENT_CONFIG, resolveDecisionPolicy } from "./decision_policy.ts";
 import { decide, type DecisionAction, type PoolQuote, type ReasonCode } from "./decisions.ts";
 import { type PoolEvent, type PriceSnapshot, type RiskOptions, scorePool } from "./risk.ts";
-import { choosePool, DEFAULT_POOL_CHOICE_OPTIONS } from "./pool_choice.ts";
+import { choosePool } from "./pool_choice.ts";
 import { round } from "./decision_economics.ts";
 import type { InstanceMode, SwitchRecord } from "./switch_limits.ts";
 import type { TraceInterruption, TracePoint } from "./trace_csv.ts";
@@ -191,10 +191,13 @@ export function replay(trace: readonly TracePoint[], opts: ReplayOptions = {}): 
     const recentNotices = [...notices].flatMap(([poolId, list]) =>
       list.map((n) => ({ poolId, at: n.at }))
     );
-    const choice = choosePool(
-      { failingPoolId: failing, candidates, notices: recentNotices, now: new Date(at) },
-      { maxRisk: DEFAULT_POOL_CHOICE_OPTIONS.maxRisk },
-    );
+    // The defaults, as production's (maxRisk = POOL_RISK_HIGH_THRESHOLD's default 0.70).
+    const choice = choosePool({
+      failingPoolId: failing,
+      candidates,
+      notices: recentNotices,
+      now: new Date(at),
+    });
     return choice.chosen?.poolId ?? null;
   };
   // Pool risk as the pool risk job would score it at `t` (null while the pool warms up).

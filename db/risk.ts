@@ -5,7 +5,7 @@
  */
 import type { Queryable } from "./client.ts";
 import { num } from "./client.ts";
-import type { PoolEvent, PoolRiskResult, PriceSnapshot } from "../core/risk.ts";
+import type { PoolEvent, PoolRiskInput, PoolRiskResult, PriceSnapshot } from "../core/risk.ts";
 import type { StoredPool } from "../core/decision_input.ts";
 import { type StoredPoolRow, toStoredPool } from "./decisions.ts";
 
@@ -17,8 +17,11 @@ export interface PoolKey {
   az: string;
 }
 
-/** What core/risk.ts scores a pool from (prices and events already filtered by time). */
-export interface PoolRiskData {
+/**
+ * What core/risk.ts scores a pool from (prices and events already filtered by time): scorePool's
+ * input without `now`, so `scorePool({ ...data, now })`.
+ */
+export interface PoolRiskData extends Omit<PoolRiskInput, "now" | "bandHazard"> {
   prices: PriceSnapshot[];
   events: PoolEvent[];
   /** Termination notices of the other pools of the same instance type and region. */

@@ -38,13 +38,7 @@ export async function runPoolRisk(deps: JobDeps, now: Date): Promise<JobResult> 
     const rows: PoolRiskRow[] = chunk.map((pool) => {
       const d = data.get(pool.id)!;
       const result = scorePool(
-        {
-          prices: d.prices,
-          events: d.events,
-          siblingEvents: d.siblingEvents,
-          now,
-          onDemandPrice: d.onDemandPrice,
-        },
+        { ...d, now },
         opts,
       );
       counts[result.recommendation]++;

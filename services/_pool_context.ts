@@ -85,13 +85,7 @@ export async function loadPoolContext(
     for (const k of stale) {
       const d = data.get(k.id)!;
       const r = scorePool(
-        {
-          prices: d.prices,
-          events: d.events,
-          siblingEvents: d.siblingEvents,
-          now,
-          onDemandPrice: d.onDemandPrice,
-        },
+        { ...d, now },
         riskOptionsFrom(config),
       );
       risks.set(k.id, { score: r.riskScore, recommendation: r.recommendation, source: "computed" });

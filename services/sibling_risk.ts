@@ -102,14 +102,7 @@ export async function raiseSiblingRisk(
   const raised: string[] = [];
   const riskOpts = riskOptionsFrom(config);
   for (const p of siblings) {
-    const d = data.get(p.id)!;
-    const r = scorePool({
-      prices: d.prices,
-      events: d.events,
-      siblingEvents: d.siblingEvents,
-      now,
-      onDemandPrice: d.onDemandPrice,
-    }, riskOpts);
+    const r = scorePool({ ...data.get(p.id)!, now }, riskOpts);
     if (r.components.siblingEvidence === 0 || r.riskScore <= (p.riskScore ?? 0)) continue;
     await raisePoolRisk(db, {
       poolId: p.id,
