@@ -126,3 +126,28 @@ Deno.test("poll memo: a pending command of a disabled agent is not memoised; 0 t
   assert.deepEqual((await poll(off.one, c)).body, []);
   assert.ok(off.one.db.roundTrips() - r >= 1, "with 0 every poll reads the database");
 });
+
+Deno.test("poll memo: polls racing a command insert never hide it; it is delivered exactly once", async () => {
+  const { one } = await twoInstances("poll_memo_race");
+  const a = await seedTenant(one, "a");
+  const b = await seedTenant(one, "b");
+  await drainSeeded(one, a);
+  await drainSeeded(one, b);
+  for (let round = 0; round < 5; round++) {
+    assert.deepEqual((await poll(one, a)).body, []); // memoised before the race
+    let id = "";
+    const polls = await Promise.all([
+      ...Array.from({ length: 12 }, () => poll(one, a)),
+      queue(one, a).then((x) => {
+        id = x;
+        return null;
+      }),
+      ...Array.from({ length: 12 }, () => poll(one, a)),
+      poll(one, b), // the other tenant, side by side: never sees A's command
+    ]);
+    const delivered = polls.flatMap((p) => p?.body ?? []).map((c: { id: string }) => c.id);
+    const after = (await poll(one, a)).body.map((c: { id: string }) => c.id);
+    assert.deepEqual([...delivered, ...after], [id], `round ${round}: one delivery`);
+    await complete(one, a, id);
+  }
+});
