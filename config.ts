@@ -96,6 +96,11 @@ export const configSchema = z.object({
    * this process's own command inserts invalidate at once, another instance's are seen within it.
    */
   COMMAND_POLL_CACHE_SECONDS: int(30, 0, 300),
+  /**
+   * A heartbeat that repeats the agent's last verified beat is answered from memory and written
+   * in one batched UPDATE every N seconds (0 = every beat is its own UPDATE); services/heartbeat.ts.
+   */
+  HEARTBEAT_WRITE_BEHIND_SECONDS: int(5, 0, 60),
   METRICS_RETENTION_DAYS: int(30, 1, 3650),
   /** Server-side heartbeat metrics are aggregated per agent and written every N seconds. */
   HEALTH_METRICS_FLUSH_SECONDS: int(300, 5, 86400),

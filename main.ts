@@ -18,6 +18,7 @@ import { createServices } from "./services/mod.ts";
 import { devSecrets } from "./db/local/dev.ts";
 import { seedDemo } from "./services/dev_seed.ts";
 import { startHealthFlusher } from "./services/health_buffer.ts";
+import { startHeartbeatFlusher } from "./services/heartbeat.ts";
 import type { LocalStack } from "./db/local/stack.ts";
 
 const dev = Deno.args.includes("--dev");
@@ -70,6 +71,8 @@ async function main(): Promise<void> {
   const flusherAbort = new AbortController();
   // Server-side heartbeat metrics are aggregated in memory and written in batches.
   startHealthFlusher(deps, flusherAbort.signal);
+  // Repeated heartbeats are answered from memory and written in batches (services/heartbeat.ts).
+  startHeartbeatFlusher(deps, flusherAbort.signal);
   // From now on cron ticks run their job (CRON_ENABLED=false: every tick returns at once).
   setCronDeps({ db, config, clock: systemClock, log, instanceName: services.instanceName });
 

@@ -23,6 +23,7 @@ import { registerJobs } from "../jobs/mod.ts";
 import { createServices } from "../services/mod.ts";
 import { createApp } from "../routes/mod.ts";
 import { startHealthFlusher } from "../services/health_buffer.ts";
+import { startHeartbeatFlusher } from "../services/heartbeat.ts";
 
 interface Counter {
   n: number;
@@ -126,6 +127,7 @@ async function main(): Promise<void> {
     registerJobs(config, () => jobDeps, { signal: stop.signal });
   }
   startHealthFlusher(deps, stop.signal);
+  startHeartbeatFlusher(deps, stop.signal);
 
   const clients = Number(env.BENCH_CLIENTS ?? "10");
   const tokens: string[] = [];

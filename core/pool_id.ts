@@ -7,6 +7,15 @@ import { InvalidInput } from "./errors.ts";
 
 const POOL_ID = /^[a-z0-9][a-z0-9-]*\.[a-z0-9-]+\.[a-z]{2}-[a-z0-9-]*[a-z0-9]$/;
 
+/** The pool an instance runs in: `<type>.<az>` on spot, none on-demand. */
+export function poolOf(
+  mode: "spot" | "ondemand" | "unknown" | null,
+  instanceType: string | null,
+  az: string | null,
+): string | null {
+  return mode === "spot" && instanceType && az ? `${instanceType}.${az}` : null;
+}
+
 /** True when `poolId` has the `<instance_type>.<az>` shape the agent understands. */
 export function isPoolId(poolId: string): boolean {
   return poolId.length <= 128 && POOL_ID.test(poolId);

@@ -181,6 +181,72 @@ export async function heartbeatFast(db: Queryable, f: HeartbeatFields): Promise<
   return r.rowsAffected === 1;
 }
 
+const SEP = "\x1f";
+/** heartbeatFast's guard over a row as one string (CONCAT_WS drops NULLs: a NULL never matches). */
+const ROW_KEY =
+  "CONCAT_WS(0x1f, id, client_id, status, instance_id, current_mode, instance_type, az)";
+
+/**
+ * True when heartbeatFastBatch can take the beat: every field of the guard known and free of the
+ * key separator (agent v4.0.0 always sends instance, mode, type and AZ).
+ */
+export function batchableBeat(f: HeartbeatFields): boolean {
+  return f.instanceId !== null && f.mode !== null && f.instanceType !== null && f.az !== null &&
+    !`${f.instanceId}${f.instanceType}${f.az}`.includes(SEP);
+}
+
+function rowKey(f: HeartbeatFields): string {
+  if (!batchableBeat(f)) throw new Error("heartbeatFastBatch: the beat is not batchable");
+  return [f.agentId, f.clientId, f.status, f.instanceId, f.mode, f.instanceType, f.az].join(SEP);
+}
+
+/** `id IN (…) AND <row key> IN (…)`: primary-key lookups, then one exact match per row. */
+function batchGuard(beats: HeartbeatFields[]): { sql: string; args: unknown[] } {
+  const marks = beats.map(() => "?").join(", ");
+  return {
+    sql: `id IN (${marks}) AND ${ROW_KEY} IN (${marks})`,
+    args: [...beats.map((b) => b.agentId), ...beats.map(rowKey)],
+  };
+}
+
+/**
+ * heartbeatFast for many batchable beats of different agents in one UPDATE (at most one beat per
+ * agent): a row is written only where heartbeatFast's guard holds for its beat (all fields
+ * equal), and its time never moves back. Returns the rows matched (CLIENT_FOUND_ROWS).
+ */
+export async function heartbeatFastBatch(db: Queryable, beats: HeartbeatFields[]): Promise<number> {
+  if (beats.length === 0) return 0;
+  const guard = batchGuard(beats);
+  const r = await db.execute(
+    `UPDATE agents SET last_heartbeat_at = GREATEST(COALESCE(last_heartbeat_at, '1000-01-01'), CASE id ${
+      beats.map(() => "WHEN ? THEN ?").join(" ")
+    } END) WHERE ${guard.sql}`,
+    [...beats.flatMap((b) => [b.agentId, b.now]), ...guard.args],
+  );
+  return r.rowsAffected;
+}
+
+/**
+ * The beats heartbeatFastBatch did not write: the agent's row is gone, no longer matches the
+ * beat, or holds an older heartbeat. One SELECT by primary key.
+ */
+export async function unwrittenBeats<B extends HeartbeatFields>(
+  db: Queryable,
+  beats: B[],
+): Promise<B[]> {
+  if (beats.length === 0) return [];
+  const guard = batchGuard(beats);
+  const r = await db.execute<{ id: string; last_heartbeat_at: string | null }>(
+    `SELECT id, last_heartbeat_at FROM agents WHERE ${guard.sql}`,
+    guard.args,
+  );
+  const written = new Map(r.rows.map((row) => [row.id, row.last_heartbeat_at]));
+  return beats.filter((b) => {
+    const at = written.get(b.agentId);
+    return at === undefined || at === null || Date.parse(at) < b.now.getTime();
+  });
+}
+
 /** Writes what the heartbeat slow path decided for the agent row. */
 export async function updateAgentHeartbeat(
   tx: Queryable,

@@ -9,6 +9,7 @@ import { createAuthCache } from "../core/auth_cache.ts";
 import { createRateLimiter } from "../core/rate_limit.ts";
 import { createBackground } from "./background.ts";
 import { createHealthBuffer } from "./health_buffer.ts";
+import { createHeartbeatMemo } from "./heartbeat.ts";
 import { JOBS } from "../jobs/mod.ts";
 import { evaluateAfterPricingReport } from "./decision_evaluation.ts";
 import type { AppDeps, AppServices, ClientPrincipal } from "./types.ts";
@@ -76,6 +77,7 @@ export function createServices(
     background: createBackground(log),
     instanceName: opts.instanceName ?? config.INSTANCE_NAME ?? `${Deno.hostname()}-${Deno.pid}`,
     healthBuffer: createHealthBuffer({ flushSeconds: config.HEALTH_METRICS_FLUSH_SECONDS }),
+    heartbeats: createHeartbeatMemo({ windowSeconds: config.HEARTBEAT_WRITE_BEHIND_SECONDS }),
     authFailures: new Map(),
     jobs: JOBS,
     // The decision engine runs after every stored pricing report, off the agent's request path.

@@ -11,6 +11,7 @@ import type { AuthCache } from "../core/auth_cache.ts";
 import type { RateLimiter } from "../core/rate_limit.ts";
 import type { NormalizedPricing } from "../core/pricing_report.ts";
 import type { HealthBuffer } from "./health_buffer.ts";
+import type { HeartbeatMemo } from "./heartbeat.ts";
 import type { JobDef } from "../jobs/_runner.ts";
 
 /** A client (tenant) resolved from its token. */
@@ -48,6 +49,8 @@ export interface AppServices {
   instanceName: string;
   /** Per-agent heartbeat aggregates, flushed to agent_health_metrics (no heartbeat round trip). */
   healthBuffer: HealthBuffer;
+  /** The heartbeat write-behind memo (services/heartbeat.ts); absorbs only while its flusher runs. */
+  heartbeats: HeartbeatMemo;
   /** The scheduled jobs (jobs/mod.ts JOBS), for the admin system-health verdict. */
   jobs: readonly Pick<JobDef, "name" | "periodSeconds" | "offsetSeconds">[];
   /** Last auth_failed event per key (ms): one event per minute per code and route. */

@@ -1,20 +1,15 @@
 /**
- * E02 POST /api/agents/{agent_id}/heartbeat. The common beat is one UPDATE of the agent's own row
- * (never the shared clients row). Anything else (status or mode change, a beat from the
- * switched-away instance, the shutdown beat, a deleted agent) takes the slow path (T-09, T-14,
- * T-15): one transaction, one notification per status change.
+ * E02 POST /api/agents/{agent_id}/heartbeat: services/heartbeat.ts. A repeat of the agent's
+ * verified beat is answered from memory and written in the next batch; otherwise the common beat
+ * is one UPDATE of the agent's own row and anything else takes the slow path (T-09, T-14, T-15).
  */
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { z } from "@hono/zod-openapi";
-import type { AppDeps, AppEnv } from "../_app.ts";
+import type { AppEnv } from "../_app.ts";
 import { defineRoute, principalOf } from "../_app.ts";
-import { NotFoundError } from "../_errors.ts";
-import { agentName, findAgentForClient } from "../../db/agents.ts";
-import type { HeartbeatFields } from "../../db/agent_writes.ts";
-import { heartbeatFast, recordStatusChange, updateAgentHeartbeat } from "../../db/agent_writes.ts";
-import { touchInstanceHeartbeat, updateInstancePlacement } from "../../db/instances.ts";
-import { closeOpenSegment, moveSegment } from "../../db/segments.ts";
-import { AgentIdParam, HeartbeatBody, known, poolOf, storedMode, SuccessBody } from "./schemas.ts";
+import type { Beat } from "../../services/heartbeat.ts";
+import { recordBeat } from "../../services/heartbeat.ts";
+import { AgentIdParam, HeartbeatBody, known, storedMode, SuccessBody } from "./schemas.ts";
 import { errorResponse, json, jsonRequest } from "../_openapi.ts";
 
 const route = defineRoute("agent", {
@@ -23,7 +18,7 @@ const route = defineRoute("agent", {
   tags: ["agent"],
   summary: "Agent heartbeat (E02)",
   description:
-    "One UPDATE when nothing changed. The shutdown beat without instance_id is ignored right after another instance took the agent over; beats of a switched-away instance touch only that instance.",
+    "No statement (a batched write within HEARTBEAT_WRITE_BEHIND_SECONDS) or one UPDATE when nothing changed. The shutdown beat without instance_id is ignored right after another instance took the agent over; beats of a switched-away instance touch only that instance.",
   request: {
     params: AgentIdParam,
     body: jsonRequest(HeartbeatBody),
@@ -33,8 +28,6 @@ const route = defineRoute("agent", {
     404: errorResponse("Not this client's agent"),
   },
 });
-
-type Beat = HeartbeatFields & { requestId: string };
 
 /** Registers E02. */
 export function registerHeartbeatRoute(app: OpenAPIHono<AppEnv>): void {
@@ -48,7 +41,8 @@ export function registerHeartbeatRoute(app: OpenAPIHono<AppEnv>): void {
       now: deps.clock(),
       requestId: c.get("requestId"),
     });
-    const ownBeat = await heartbeatFast(deps.db, beat) || await slowPath(deps, beat);
+    // A repeat of the agent's verified beat is queued for the next batched write (no statement).
+    const ownBeat = deps.services.heartbeats.absorb(beat) || await recordBeat(deps, beat);
     if (ownBeat) {
       // Server-side health metrics: memory only, flushed in batches (no round trip here).
       deps.services.healthBuffer.recordHeartbeat(
@@ -80,92 +74,4 @@ function parseBeat(
     az: known(b.az, 32),
     mode: storedMode(b.mode),
   };
-}
-
-/** The beats the fast path did not take; true when the beat was the agent's current instance's. */
-async function slowPath(deps: AppDeps, beat: Beat): Promise<boolean> {
-  const { clientId, agentId, now } = beat;
-  return await deps.db.transaction(async (tx) => {
-    const agent = await findAgentForClient(tx, { clientId, agentId, forUpdate: true });
-    if (!agent) throw new NotFoundError("Agent not found", "agent_not_found");
-    if (agent.status === "deleted") return false; // stays deleted (T-15)
-
-    if (beat.instanceId && agent.instanceId && beat.instanceId !== agent.instanceId) {
-      // The switched-away instance: its liveness is its own, never the agent row's (T-09).
-      const mine = await touchInstanceHeartbeat(tx, {
-        clientId,
-        agentId,
-        instanceId: beat.instanceId,
-        at: now,
-      });
-      if (mine && beat.status === "offline") {
-        await closeOpenSegment(tx, {
-          instanceId: beat.instanceId,
-          at: now,
-          reason: "offline",
-          clientId,
-        });
-      }
-      return false;
-    }
-    if (!beat.instanceId && beat.status === "offline" && agent.lastSwitchAt) {
-      // The shutdown beat carries no instance id: right after a takeover it is the old one's.
-      const sinceSwitch = now.getTime() - Date.parse(agent.lastSwitchAt);
-      if (sinceSwitch < deps.config.COMMAND_DELIVERY_TIMEOUT * 1000) return false;
-    }
-
-    const mode = beat.mode ?? agent.mode;
-    const instanceType = beat.instanceType ?? agent.instanceType;
-    const az = beat.az ?? agent.az;
-    const poolId = beat.mode ? poolOf(mode, instanceType, az) : agent.poolId;
-    const placementChanged = mode !== agent.mode || poolId !== agent.poolId;
-    const typeChanged = instanceType !== agent.instanceType || az !== agent.az;
-    await updateAgentHeartbeat(tx, {
-      agentId,
-      status: beat.status,
-      instanceType,
-      az,
-      mode,
-      poolId,
-      poolChanged: placementChanged,
-      now,
-    });
-
-    const instanceId = agent.instanceId;
-    if (instanceId && mode !== "unknown") {
-      if (placementChanged || typeChanged) {
-        await updateInstancePlacement(tx, { clientId, instanceId, instanceType, az, mode, poolId });
-      }
-      if (beat.status === "offline") {
-        if (agent.status !== "offline") {
-          await closeOpenSegment(tx, { instanceId, at: now, reason: "offline", clientId });
-        }
-      } else if (placementChanged || agent.status === "offline") {
-        await moveSegment(tx, {
-          clientId,
-          agentId,
-          instanceId,
-          mode,
-          poolId,
-          instanceType: instanceType ?? "unknown",
-          region: agent.region ?? "us-east-1",
-          at: now,
-          reason: "mode_change",
-        });
-      }
-    }
-    if (agent.status !== beat.status) {
-      await recordStatusChange(tx, {
-        clientId,
-        agentId,
-        name: agentName(agent),
-        instanceId,
-        from: agent.status,
-        to: beat.status,
-        reason: "heartbeat",
-        requestId: beat.requestId,
-      });
-    }
-    return true;
-  });
 }

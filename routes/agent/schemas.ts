@@ -224,11 +224,5 @@ export function storedMode(v: string | null | undefined): "spot" | "ondemand" | 
   return m === "spot" ? "spot" : "ondemand";
 }
 
-/** The pool an instance runs in: `<type>.<az>` on spot, none on-demand. */
-export function poolOf(
-  mode: "spot" | "ondemand" | "unknown" | null,
-  instanceType: string | null,
-  az: string | null,
-): string | null {
-  return mode === "spot" && instanceType && az ? `${instanceType}.${az}` : null;
-}
+// The pool an instance runs in: one rule for routes and services.
+export { poolOf } from "../../core/pool_id.ts";
