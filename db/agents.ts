@@ -1,6 +1,7 @@
 /**
  * Reads of agents (+ agent_configs): one row per logical agent, surviving instance switches.
- * findAgentForClient is the config endpoint's one statement. Writes are in agent_writes.ts.
+ * findAgentConfig is the config endpoint's one statement (only the columns the answer needs).
+ * Writes are in agent_writes.ts.
  */
 import type { Queryable } from "./client.ts";
 import { bool, num } from "./client.ts";
@@ -136,6 +137,32 @@ const CONFIG_COLS =
 const SELECT_AGENT =
   `SELECT ${AGENT_COLS}, ${CONFIG_COLS} FROM agents a LEFT JOIN agent_configs ac ON ac.agent_id = a.id`;
 
+type ThresholdCols =
+  | "min_savings_percent"
+  | "risk_threshold"
+  | "max_switches_per_week"
+  | "max_switches_per_day"
+  | "min_pool_duration_hours";
+
+/** The agent's thresholds, with the defaults of an agent without an agent_configs row. */
+function thresholdsOf(r: Pick<AgentRow, ThresholdCols>): AgentThresholds {
+  return {
+    minSavingsPercent: num(r.min_savings_percent) ?? 15,
+    riskThreshold: num(r.risk_threshold) ?? 0.3,
+    maxSwitchesPerWeek: num(r.max_switches_per_week) ?? 10,
+    maxSwitchesPerDay: num(r.max_switches_per_day) ?? 3,
+    minPoolDurationHours: num(r.min_pool_duration_hours) ?? 2,
+  };
+}
+
+function terminateWait(r: Pick<AgentRow, "terminate_wait_seconds">): number {
+  return num(r.terminate_wait_seconds) ?? 300;
+}
+
+function cleanupOn(r: Pick<AgentRow, "cleanup_enabled">): boolean {
+  return r.cleanup_enabled === null ? true : bool(r.cleanup_enabled);
+}
+
 /** Maps a row to the domain record. */
 export function toAgent(r: AgentRow): AgentRecord {
   return {
@@ -160,7 +187,7 @@ export function toAgent(r: AgentRow): AgentRecord {
     lastHeartbeatAt: r.last_heartbeat_at,
     autoSwitchEnabled: bool(r.auto_switch_enabled),
     autoTerminateEnabled: bool(r.auto_terminate_enabled),
-    terminateWaitSeconds: num(r.terminate_wait_seconds) ?? 300,
+    terminateWaitSeconds: terminateWait(r),
     replicaEnabled: bool(r.replica_enabled),
     replicaCount: num(r.replica_count) ?? 0,
     manualReplicaEnabled: bool(r.manual_replica_enabled),
@@ -171,15 +198,9 @@ export function toAgent(r: AgentRow): AgentRecord {
     lastSwitchAt: r.last_switch_at,
     terminatedAt: r.terminated_at,
     deletedAt: r.deleted_at,
-    cleanupEnabled: r.cleanup_enabled === null ? true : bool(r.cleanup_enabled),
+    cleanupEnabled: cleanupOn(r),
     lastCleanupAt: r.last_cleanup_at,
-    thresholds: {
-      minSavingsPercent: num(r.min_savings_percent) ?? 15,
-      riskThreshold: num(r.risk_threshold) ?? 0.3,
-      maxSwitchesPerWeek: num(r.max_switches_per_week) ?? 10,
-      maxSwitchesPerDay: num(r.max_switches_per_day) ?? 3,
-      minPoolDurationHours: num(r.min_pool_duration_hours) ?? 2,
-    },
+    thresholds: thresholdsOf(r),
   };
 }
 
@@ -193,6 +214,67 @@ export async function findAgentForClient(
     [opts.agentId, opts.clientId],
   );
   return r.rows[0] ? toAgent(r.rows[0]) : null;
+}
+
+/** What the agent's config answer (E03, and the registration's config) is made of. */
+export type AgentConfigRecord = Pick<
+  AgentRecord,
+  | "status"
+  | "enabled"
+  | "autoSwitchEnabled"
+  | "autoTerminateEnabled"
+  | "terminateWaitSeconds"
+  | "replicaEnabled"
+  | "replicaCount"
+  | "manualReplicaEnabled"
+  | "cleanupEnabled"
+  | "thresholds"
+>;
+
+/**
+ * The config fields of a client's agent (one statement, 14 columns instead of the whole record:
+ * the agent polls this every 60 s); null when missing or foreign.
+ */
+export async function findAgentConfig(
+  db: Queryable,
+  opts: { clientId: string; agentId: string },
+): Promise<AgentConfigRecord | null> {
+  const r = await db.execute<
+    Pick<
+      AgentRow,
+      | "status"
+      | "enabled"
+      | "auto_switch_enabled"
+      | "auto_terminate_enabled"
+      | "terminate_wait_seconds"
+      | "replica_enabled"
+      | "replica_count"
+      | "manual_replica_enabled"
+      | "cleanup_enabled"
+      | "min_savings_percent"
+      | "risk_threshold"
+      | "max_switches_per_week"
+      | "max_switches_per_day"
+      | "min_pool_duration_hours"
+    >
+  >(
+    "SELECT a.status, a.enabled, a.auto_switch_enabled, a.auto_terminate_enabled, a.terminate_wait_seconds, a.replica_enabled, a.replica_count, a.manual_replica_enabled, a.cleanup_enabled, ac.min_savings_percent, ac.risk_threshold, ac.max_switches_per_week, ac.max_switches_per_day, ac.min_pool_duration_hours FROM agents a LEFT JOIN agent_configs ac ON ac.agent_id = a.id WHERE a.id = ? AND a.client_id = ?",
+    [opts.agentId, opts.clientId],
+  );
+  const row = r.rows[0];
+  if (!row) return null;
+  return {
+    status: row.status,
+    enabled: bool(row.enabled),
+    autoSwitchEnabled: bool(row.auto_switch_enabled),
+    autoTerminateEnabled: bool(row.auto_terminate_enabled),
+    terminateWaitSeconds: terminateWait(row),
+    replicaEnabled: bool(row.replica_enabled),
+    replicaCount: num(row.replica_count) ?? 0,
+    manualReplicaEnabled: bool(row.manual_replica_enabled),
+    cleanupEnabled: cleanupOn(row),
+    thresholds: thresholdsOf(row),
+  };
 }
 
 /** An agent by id alone (admin reads; every client-facing caller uses findAgentForClient). */

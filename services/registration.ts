@@ -12,7 +12,7 @@
  */
 import type { AppDeps } from "./types.ts";
 import type { Queryable } from "../db/client.ts";
-import type { AgentRecord } from "../db/agents.ts";
+import type { AgentConfigRecord, AgentRecord } from "../db/agents.ts";
 import {
   agentName,
   findAgentByLogicalId,
@@ -67,7 +67,7 @@ const SILENT_CONFIG: Answer["config"] = {
 };
 
 /** The register answer's config block of an agent. */
-export function registerConfig(a: AgentRecord): Answer["config"] {
+export function registerConfig(a: AgentConfigRecord): Answer["config"] {
   return {
     enabled: a.enabled && a.status !== "deleted",
     auto_switch_enabled: a.autoSwitchEnabled,

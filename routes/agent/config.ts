@@ -1,7 +1,7 @@
 /**
- * E03 GET /api/agents/{agent_id}/config (one statement: agents JOIN agent_configs; `enabled` a
- * real boolean, T-13; plus the cleanup settings) and M2 GET /api/agents/{agent_id}, the agent
- * detail of the client dashboard.
+ * E03 GET /api/agents/{agent_id}/config (one statement: the config columns of agents JOIN
+ * agent_configs; `enabled` a real boolean, T-13; plus the cleanup settings) and M2
+ * GET /api/agents/{agent_id}, the agent detail of the client dashboard.
  */
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { z } from "@hono/zod-openapi";
@@ -9,8 +9,8 @@ import type { AppEnv } from "../_app.ts";
 import { clientScopeOrAll, defineRoute, principalOf } from "../_app.ts";
 import { NotFoundError } from "../_errors.ts";
 import type { Config } from "../../config.ts";
-import type { AgentRecord } from "../../db/agents.ts";
-import { findAgentById, findAgentForClient } from "../../db/agents.ts";
+import type { AgentConfigRecord } from "../../db/agents.ts";
+import { findAgentById, findAgentConfig, findAgentForClient } from "../../db/agents.ts";
 import { getOpenCommand } from "../../db/commands.ts";
 import { registerConfig } from "../../services/registration.ts";
 import { commandItem } from "./commands.ts";
@@ -43,7 +43,7 @@ const detailRoute = defineRoute("client", {
 });
 
 /** The flat E03 config of an agent. */
-export function agentConfig(a: AgentRecord, config: Config): z.infer<typeof ConfigResponse> {
+export function agentConfig(a: AgentConfigRecord, config: Config): z.infer<typeof ConfigResponse> {
   return {
     ...registerConfig(a),
     manual_replica_enabled: a.manualReplicaEnabled,
@@ -58,7 +58,7 @@ export function registerConfigRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(configRoute, async (c) => {
     const { db, config } = c.get("deps");
     const p = principalOf(c);
-    const agent = await findAgentForClient(db, {
+    const agent = await findAgentConfig(db, {
       clientId: p.kind === "client" ? p.clientId : "",
       agentId: c.req.valid("param").agent_id,
     });
