@@ -2,7 +2,7 @@
  * CPU microseconds per request of each hot agent endpoint, measured on the whole stack.
  *
  *   deno run -A bench/cpu_per_request.ts [--agents=2000] [--seconds=8] [--in-flight=16]
- *     [--clients=10] [--cpu-prof=DIR] [--tcp] [--no-record]
+ *     [--clients=10] [--cpu-prof=DIR] [--tcp] [--no-record] [--kinds=heartbeat,config]
  *
  * Registers --agents agents (one worker per client), then drives one endpoint at a time
  * (heartbeat, pending-commands, config, pricing-report: each agent in turn, --in-flight requests
@@ -70,6 +70,7 @@ async function main(): Promise<number> {
   const inFlight = Number(flag("in-flight", "16"));
   const clients = Number(flag("clients", "10"));
   const prof = flag("cpu-prof", "");
+  const only = flag("kinds", "").split(",").filter((k) => k !== "");
   const load = (await Deno.readTextFile("/proc/loadavg")).split(" ").slice(0, 3).join(" ");
   const stack = await startBenchStack({
     clients,
@@ -94,6 +95,7 @@ async function main(): Promise<number> {
       await (await fetch(url, init)).arrayBuffer();
     }
     for (const { kind } of AGENT_KINDS) {
+      if (only.length > 0 && !only.includes(kind)) continue;
       await drive(stack.base, fleet, kind, inFlight, 2);
       const s0 = await cpuSeconds(stack.server.pid);
       const m0 = await cpuSeconds(stack.mariadbPid);
