@@ -3,7 +3,7 @@
  *
  *   deno run -A bench/agents_load.ts [--steps=1000,5000,8000,10000,12000,15000,18000,20000]
  *     [--warm=10] [--measure=30] [--speedup=1] [--clients=10] [--max-seconds=600] [--log-level=warn]
- *     [--quiet-wait=30] [--no-engine] [--keep-going] [--no-record]
+ *     [--quiet-wait=30] [--no-engine] [--keep-going] [--no-record] [--fetch]
  *
  * Starts a private MariaDB in a temporary directory and `bench/_server.ts` (the app on the local
  * stack, Deno.serve on 127.0.0.1) as a child process, starts agents as v4.0.0 does (POST
@@ -18,6 +18,11 @@
  * (unless --keep-going) or when the time budget is spent. Before each step it waits (up to --quiet-wait s) for other
  * processes on the machine to go quiet, and reports the CPU they used anyway. Appends the table
  * to bench/RESULTS.md under "## Agent load (v4.0.0 mix)".
+ *
+ * The measured requests go through bench/_http1.ts (pre-encoded requests on keep-alive
+ * connections, so the generator takes little CPU from the server it shares the machine with);
+ * --fetch sends them with one `fetch` each instead (the old, CPU-hungry path, for comparison).
+ * Start-up calls and the server's stats always use fetch.
  * @module
  */
 import { ensureMariaDbInstalled, startMariaDb } from "../db/local/mariadb.ts";
@@ -218,6 +223,7 @@ async function main(): Promise<number> {
   const quietWaitS = numFlag("quiet-wait", 30);
   const engine = !Deno.args.includes("--no-engine");
   const keepGoing = Deno.args.includes("--keep-going");
+  const client = Deno.args.includes("--fetch") ? "fetch" : "http1";
   const started = performance.now();
   const deadline = started + maxSeconds * 1000;
 
@@ -229,7 +235,15 @@ async function main(): Promise<number> {
   try {
     const mariadbPid = Number((await Deno.readTextFile(`${mariadb.dataDir}/mariadbd.pid`)).trim());
     server = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", SERVER],
+      // --server-cpu-prof=DIR: a V8 CPU profile of the server, written when it exits.
+      args: [
+        "run",
+        "-A",
+        ...(flag("server-cpu-prof", "")
+          ? ["--cpu-prof", `--cpu-prof-dir=${flag("server-cpu-prof", "")}`]
+          : []),
+        SERVER,
+      ],
       env: {
         BENCH_MYSQL_SOCKET: mariadb.socketPath,
         BENCH_MYSQL_USER: mariadb.user,
@@ -268,6 +282,7 @@ async function main(): Promise<number> {
         measureS,
         speedup,
         pids: { server: server.pid, mariadb: mariadbPid },
+        client,
       });
       const step: StepResult = {
         ...r,
@@ -309,7 +324,7 @@ async function main(): Promise<number> {
 
 const USAGE = "usage: deno run -A bench/agents_load.ts [--steps=1000,5000,...] [--warm=10] " +
   "[--measure=30] [--speedup=1] [--clients=10] [--max-seconds=600] [--log-level=warn] " +
-  "[--quiet-wait=30] [--no-engine] [--keep-going] [--no-record]";
+  "[--quiet-wait=30] [--no-engine] [--keep-going] [--no-record] [--fetch]";
 
 if (import.meta.main) {
   if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
