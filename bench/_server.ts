@@ -8,7 +8,9 @@
  *
  * Environment: BENCH_MYSQL_SOCKET, BENCH_MYSQL_USER, BENCH_MYSQL_PORT (set: TCP to 127.0.0.1 on
  * that port instead of the socket), BENCH_DB_TIMEOUT_MS, BENCH_CLIENTS (default 10),
- * BENCH_LOG_LEVEL (default warn), BENCH_ENGINE (1 = wire the decision engine, default 1).
+ * BENCH_LOG_LEVEL (default warn), BENCH_ENGINE (1 = wire the decision engine, default 1), and
+ * the production settings HEARTBEAT_WRITE_BEHIND_SECONDS and COMMAND_POLL_CACHE_SECONDS (their
+ * defaults when unset).
  * @module
  */
 import { AsyncLocalStorage } from "node:async_hooks";
@@ -84,6 +86,11 @@ async function main(): Promise<void> {
     HOST: "127.0.0.1",
     PORT: "0",
     ...(env.BENCH_DB_TIMEOUT_MS ? { DB_TIMEOUT_MS: env.BENCH_DB_TIMEOUT_MS } : {}),
+    // The production defaults unless the bench run sets these (e.g. to compare with them off).
+    ...Object.fromEntries(
+      ["HEARTBEAT_WRITE_BEHIND_SECONDS", "COMMAND_POLL_CACHE_SECONDS"]
+        .filter((k) => env[k] !== undefined).map((k) => [k, env[k]]),
+    ),
   });
   const log = createLogger({ level: config.LOG_LEVEL, sink: (l) => console.error(l) });
   const stack = await startLocalStack({
@@ -156,6 +163,7 @@ async function main(): Promise<void> {
         engine: { ...engine, wired: evaluate !== null },
         statements: rawDb.roundTrips(),
         healthBufferAgents: services.healthBuffer.size(),
+        heartbeatMemo: services.heartbeats.stats(),
       });
     }
     const counter = { n: 0 };
