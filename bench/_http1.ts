@@ -279,10 +279,7 @@ class Connection {
     while (i < to) {
       switch (this.state) {
         case LENGTH: {
-          const take = Math.min(this.remaining, to - i);
-          if (this.chunks) this.chunks.push(b.slice(i, i + take));
-          this.remaining -= take;
-          i += take;
+          i = this.take(i, to);
           if (this.remaining === 0) {
             if (i < to) this.closeAfter = true;
             return this.complete();
@@ -316,10 +313,7 @@ class Connection {
           break;
         }
         case CHUNK_DATA: {
-          const take = Math.min(this.remaining, to - i);
-          if (this.chunks) this.chunks.push(b.slice(i, i + take));
-          this.remaining -= take;
-          i += take;
+          i = this.take(i, to);
           if (this.remaining === 0) {
             this.state = CHUNK_CRLF;
             this.lineLen = 0;
@@ -353,6 +347,14 @@ class Connection {
         }
       }
     }
+  }
+
+  /** Takes up to `remaining` body bytes from buf[i, to); returns where it stopped. */
+  private take(i: number, to: number): number {
+    const n = Math.min(this.remaining, to - i);
+    if (this.chunks) this.chunks.push(this.buf.slice(i, i + n));
+    this.remaining -= n;
+    return i + n;
   }
 
   private complete(): void {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { encodeRequest, Http1Pool } from "./_http1.ts";
+import type { Http1Options } from "./_http1.ts";
 
 const dec = new TextDecoder();
 const enc = new TextEncoder();
@@ -218,12 +219,53 @@ Deno.test("a 200 KB body and a chunked body are read whole", async () => {
   }
 });
 
+/** What a test on a raw TCP server gets. */
+interface RawCtx {
+  pool: Http1Pool;
+  port: number;
+  /** The serve function's promise ("hold": accepting until the listener closes). */
+  served: Promise<unknown>;
+  /** Connections accepted by "hold" (never answered). */
+  conns: Deno.Conn[];
+}
+
+/**
+ * Runs `test` against a raw listener on 127.0.0.1:0 served by `serve` ("hold": accept every
+ * connection and never answer) and a pool on it; closes the pool, the listener and held
+ * connections afterwards.
+ */
+async function onRawServer(
+  serve: ((l: Deno.TcpListener) => Promise<unknown>) | "hold",
+  poolOpts: Omit<Http1Options, "hostname" | "port">,
+  test: (ctx: RawCtx) => Promise<void>,
+): Promise<void> {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  const conns: Deno.Conn[] = [];
+  const served = serve === "hold"
+    ? (async () => {
+      for await (const c of l) conns.push(c);
+    })()
+    : serve(l);
+  const pool = new Http1Pool({ hostname: "127.0.0.1", port, ...poolOpts });
+  try {
+    await test({ pool, port, served, conns });
+  } finally {
+    await pool.close();
+    l.close();
+    await served.catch(() => {});
+    for (const c of conns) {
+      try {
+        c.close();
+      } catch { /* closed */ }
+    }
+  }
+}
+
 Deno.test("chunked framing split at every byte, with extensions and trailers", async () => {
   const response = "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n" +
     "5;ext=1\r\nhello\r\nA\r\n, world!!!\r\n0\r\nx-trailer: 1\r\n\r\n";
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  const served = (async () => {
+  const serve = async (l: Deno.TcpListener) => {
     const c = await l.accept();
     c.setNoDelay(true);
     for (let i = 0; i < 2; i++) {
@@ -234,34 +276,27 @@ Deno.test("chunked framing split at every byte, with extensions and trailers", a
       }
     }
     c.close();
-  })();
-  const pool = new Http1Pool({ hostname: "127.0.0.1", port });
-  try {
+  };
+  await onRawServer(serve, {}, async ({ pool, port, served }) => {
     for (let i = 0; i < 2; i++) {
       const r = await pool.request(encodeRequest("GET", "/", `127.0.0.1:${port}`));
       assert.equal(r.error, null);
       assert.equal(dec.decode(r.body), "hello, world!!!");
     }
     await served;
-  } finally {
-    await pool.close();
-    l.close();
-  }
+  });
 });
 
 Deno.test("a connection closed mid-response fails its request (not retried)", async () => {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
   let accepted = 0;
-  const served = (async () => {
+  const serve = async (l: Deno.TcpListener) => {
     const c = await l.accept();
     accepted++;
     await readRequest(c);
     await c.write(enc.encode("HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nabc"));
     c.close();
-  })();
-  const pool = new Http1Pool({ hostname: "127.0.0.1", port });
-  try {
+  };
+  await onRawServer(serve, {}, async ({ pool, port, served }) => {
     const r = await pool.request(encodeRequest("GET", "/", `127.0.0.1:${port}`));
     assert.equal(r.ok, false);
     assert.equal(r.status, 0);
@@ -269,21 +304,11 @@ Deno.test("a connection closed mid-response fails its request (not retried)", as
     assert.equal(pool.connections, 0);
     await served;
     assert.equal(accepted, 1);
-  } finally {
-    await pool.close();
-    l.close();
-  }
+  });
 });
 
 Deno.test("a server that never answers is timed out by the sweep", async () => {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  const conns: Deno.Conn[] = [];
-  const accepting = (async () => {
-    for await (const c of l) conns.push(c);
-  })();
-  const pool = new Http1Pool({ hostname: "127.0.0.1", port, timeoutMs: 300, sweepMs: 100 });
-  try {
+  await onRawServer("hold", { timeoutMs: 300, sweepMs: 100 }, async ({ pool, port, conns }) => {
     const t0 = performance.now();
     const results = await Promise.all(
       Array.from({ length: 3 }, () => pool.request(encodeRequest("GET", "/", `127.0.0.1:${port}`))),
@@ -303,33 +328,12 @@ Deno.test("a server that never answers is timed out by the sweep", async () => {
       assert.equal(raw.line, "GET / HTTP/1.1");
       assert.equal(await c.read(new Uint8Array(1024)).catch(() => null), null);
     }
-  } finally {
-    await pool.close();
-    l.close();
-    await accepting.catch(() => {});
-    for (const c of conns) {
-      try {
-        c.close();
-      } catch { /* closed */ }
-    }
-  }
+  });
 });
 
 Deno.test("queued requests time out too; close() fails what is left", async () => {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  const conns: Deno.Conn[] = [];
-  const accepting = (async () => {
-    for await (const c of l) conns.push(c);
-  })();
-  const pool = new Http1Pool({
-    hostname: "127.0.0.1",
-    port,
-    maxConnections: 1,
-    timeoutMs: 200,
-    sweepMs: 50,
-  });
-  try {
+  const opts = { maxConnections: 1, timeoutMs: 200, sweepMs: 50 };
+  await onRawServer("hold", opts, async ({ pool, port }) => {
     const req = () => pool.request(encodeRequest("GET", "/", `127.0.0.1:${port}`));
     const [a, b] = await Promise.all([req(), req()]);
     assert.equal(a.error, "timeout");
@@ -339,16 +343,7 @@ Deno.test("queued requests time out too; close() fails what is left", async () =
     await pool.close();
     assert.equal((await pending).error, "pool closed");
     assert.equal((await req()).error, "pool closed");
-  } finally {
-    await pool.close();
-    l.close();
-    await accepting.catch(() => {});
-    for (const c of conns) {
-      try {
-        c.close();
-      } catch { /* closed */ }
-    }
-  }
+  });
 });
 
 /** Reads one request (head + Content-Length body) from a raw connection. */

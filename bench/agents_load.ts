@@ -4,6 +4,7 @@
  *   deno run -A bench/agents_load.ts [--steps=1000,5000,8000,10000,12000,15000,18000,20000]
  *     [--warm=10] [--measure=30] [--speedup=1] [--clients=10] [--max-seconds=600] [--log-level=warn]
  *     [--quiet-wait=30] [--no-engine] [--keep-going] [--no-record] [--fetch]
+ *     [--server-cpu-prof=DIR]
  *
  * Starts a private MariaDB in a temporary directory and `bench/_server.ts` (the app on the local
  * stack, Deno.serve on 127.0.0.1) as a child process, starts agents as v4.0.0 does (POST
@@ -324,7 +325,8 @@ async function main(): Promise<number> {
 
 const USAGE = "usage: deno run -A bench/agents_load.ts [--steps=1000,5000,...] [--warm=10] " +
   "[--measure=30] [--speedup=1] [--clients=10] [--max-seconds=600] [--log-level=warn] " +
-  "[--quiet-wait=30] [--no-engine] [--keep-going] [--no-record] [--fetch]";
+  "[--quiet-wait=30] [--no-engine] [--keep-going] [--no-record] [--fetch] " +
+  "[--server-cpu-prof=DIR]";
 
 if (import.meta.main) {
   if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
