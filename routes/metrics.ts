@@ -189,6 +189,10 @@ export function createMetrics(deps: AppDeps): AppMetrics {
     },
   });
 
+  const perRoute = new Map<string, {
+    requests: client.Counter.Internal;
+    latency: client.Histogram.Internal<string>;
+  }>();
   const middleware: MiddlewareHandler<AppEnv> = async (c, next) => {
     const started = performance.now();
     const tally: RequestTally = { statements: 0, ms: 0 };
@@ -200,8 +204,19 @@ export function createMetrics(deps: AppDeps): AppMetrics {
         : c.req.routePath;
       const status = c.res.status;
       const statusClass = `${Math.floor(status / 100)}xx`;
-      requests.inc({ method: c.req.method, route, status_class: statusClass });
-      latency.observe({ route, status_class: statusClass }, (performance.now() - started) / 1000);
+      const method = c.req.method;
+      // prom-client hashes a label object on every call; the bound children are kept instead.
+      const key = `${method} ${statusClass} ${route}`;
+      let series = perRoute.get(key);
+      if (!series) {
+        series = {
+          requests: requests.labels({ method, route, status_class: statusClass }),
+          latency: latency.labels({ route, status_class: statusClass }),
+        };
+        perRoute.set(key, series);
+      }
+      series.requests.inc();
+      series.latency.observe((performance.now() - started) / 1000);
       if (status === 429) rateLimited.inc({ route });
       if (tally.statements > 0) {
         statements.inc({ kind: route }, tally.statements);

@@ -5,8 +5,6 @@
  * error translator.
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { cors } from "hono/cors";
-import { secureHeaders } from "hono/secure-headers";
 import { HTTPException } from "hono/http-exception";
 import { DatabaseError } from "@planetscale/database";
 import type { AppDeps, AppEnv } from "./_app.ts";
@@ -14,6 +12,8 @@ import { createRouter } from "./_app.ts";
 import { HttpError, httpErrorFor } from "./_errors.ts";
 import { DomainError } from "../core/errors.ts";
 import { requestContext } from "./_middleware/request_log.ts";
+import { apiCors } from "./_middleware/api_cors.ts";
+import { securityHeaders } from "./_middleware/security_headers.ts";
 import { ClientClosedError, declaredSizeLimit } from "./_middleware/read_body.ts";
 import { registerHealth } from "./health.ts";
 import { registerDocs } from "./docs.ts";
@@ -29,20 +29,9 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.use("*", requestContext(deps));
   const metrics = createMetrics(deps);
   app.use("*", metrics.middleware);
-  // No CSP (the console and /docs load same-origin scripts and styles); CORP cross-origin so
-  // the dashboards on other origins keep reading the API under CORS.
-  app.use("*", secureHeaders({ crossOriginResourcePolicy: "cross-origin" }));
+  app.use("*", securityHeaders());
   const origins = deps.config.CORS_ORIGINS.split(",").map((s) => s.trim()).filter(Boolean);
-  app.use(
-    "/api/*",
-    cors({
-      origin: origins.includes("*") ? "*" : origins,
-      allowMethods: ["GET", "POST", "PUT", "DELETE", "OPTIONS"],
-      allowHeaders: ["Content-Type", "Authorization", "X-Request-Id"],
-      exposeHeaders: ["X-Request-Id", "Retry-After", "Content-Disposition"],
-      maxAge: 600,
-    }),
-  );
+  app.use("/api/*", apiCors(origins));
   // Only the declared size here: bodies are read after authentication (read_body.ts).
   app.use("/api/*", declaredSizeLimit());
 

@@ -91,4 +91,38 @@ Deno.test("security headers on JSON and HTML, CORS for the dashboards intact", a
   await api.body?.cancel();
   assert.equal(api.headers.get("access-control-allow-origin"), "*");
   assert.equal(api.headers.get("cross-origin-resource-policy"), "cross-origin");
+
+  // A dashboard's cross-origin GET gets CORS; the agent's (no Origin) only Vary: Origin.
+  const fromDash = await t.request("GET", "/api/client/validate", {
+    headers: { Origin: "https://dash.example" },
+  });
+  await fromDash.body?.cancel();
+  assert.equal(fromDash.headers.get("access-control-allow-origin"), "*");
+  assert.match(fromDash.headers.get("access-control-expose-headers") ?? "", /X-Request-Id/);
+  const fromAgent = await t.request("GET", "/api/client/validate");
+  await fromAgent.body?.cancel();
+  assert.equal(fromAgent.headers.get("access-control-allow-origin"), null);
+  assert.match(fromAgent.headers.get("vary") ?? "", /Origin/);
+  assert.ok(fromAgent.headers.get("x-request-id"));
+
+  // JSON carries the resource headers only; documents also get the document headers.
+  const json = await t.request("GET", "/health");
+  await json.body?.cancel();
+  const html = await t.request("GET", "/docs");
+  await html.body?.cancel();
+  for (const name of ["x-content-type-options", "strict-transport-security", "x-frame-options"]) {
+    assert.ok(json.headers.get(name), name);
+    assert.ok(html.headers.get(name), name);
+  }
+  for (const name of ["cross-origin-opener-policy", "referrer-policy", "x-download-options"]) {
+    assert.equal(json.headers.get(name), null, name);
+    assert.ok(html.headers.get(name), name);
+  }
+  // A value the route set itself wins over the default (the console forbids framing).
+  const page = await t.request("GET", "/console/sign-in");
+  await page.body?.cancel();
+  assert.equal(page.status, 200);
+  assert.equal(page.headers.get("x-frame-options"), "DENY");
+  assert.equal(page.headers.get("referrer-policy"), "same-origin");
+  assert.equal(page.headers.get("cross-origin-opener-policy"), "same-origin");
 });
