@@ -8,9 +8,11 @@
  *
  * Environment: BENCH_MYSQL_SOCKET, BENCH_MYSQL_USER, BENCH_MYSQL_PORT (set: TCP to 127.0.0.1 on
  * that port instead of the socket), BENCH_DB_TIMEOUT_MS, BENCH_CLIENTS (default 10),
- * BENCH_LOG_LEVEL (default warn), BENCH_ENGINE (1 = wire the decision engine, default 1), and
- * the production settings HEARTBEAT_WRITE_BEHIND_SECONDS and COMMAND_POLL_CACHE_SECONDS (their
- * defaults when unset).
+ * BENCH_LOG_LEVEL (default warn), BENCH_ENGINE (1 = wire the decision engine, default 1),
+ * BENCH_PSDB_POOL (backend connections of the endpoint, default the local stack's 40),
+ * BENCH_LAG_LOG (1 = every 10 s, the event loop's lateness and the statements' durations on
+ * stderr), and the production settings HEARTBEAT_WRITE_BEHIND_SECONDS and
+ * COMMAND_POLL_CACHE_SECONDS (their defaults when unset).
  * @module
  */
 import { AsyncLocalStorage } from "node:async_hooks";
@@ -98,6 +100,7 @@ async function main(): Promise<void> {
       ? { host: "127.0.0.1", port: Number(env.BENCH_MYSQL_PORT), user }
       : { socketPath, user },
     timeoutMs: config.DB_TIMEOUT_MS,
+    ...(env.BENCH_PSDB_POOL ? { poolLimit: Number(env.BENCH_PSDB_POOL) } : {}),
   });
   const rawDb = stack.open("bench_agents");
   await migrate(rawDb);
@@ -148,6 +151,37 @@ async function main(): Promise<void> {
     tokens.push(
       await signClientToken(services.keys, { clientId: id, version: 1, now: new Date() }),
     );
+  }
+
+  // BENCH_LAG_LOG=1: every 10 s, the event loop's lateness (a 10 ms timer) on stderr.
+  if (env.BENCH_LAG_LOG === "1") {
+    let lags: number[] = [];
+    let stmts: number[] = [];
+    rawDb.observeStatements?.((ms) => stmts.push(ms));
+    let due = performance.now() + 10;
+    const tick = setInterval(() => {
+      const now = performance.now();
+      lags.push(now - due);
+      due = now + 10;
+    }, 10);
+    const report = setInterval(() => {
+      const line = (xs: number[]) => {
+        const sorted = xs.sort((a, b) => a - b);
+        const at = (q: number) =>
+          sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]?.toFixed(1);
+        return `p50 ${at(0.5)} p99 ${at(0.99)} max ${
+          sorted.at(-1)?.toFixed(1)
+        } ms (${sorted.length})`;
+      };
+      const t = new Date().toISOString().slice(11, 19);
+      console.error(`lag ${t} ${line(lags)}; statements ${line(stmts)}`);
+      lags = [];
+      stmts = [];
+    }, 10_000);
+    stop.signal.addEventListener("abort", () => {
+      clearInterval(tick);
+      clearInterval(report);
+    });
   }
 
   const routes = new Map<string, RouteStats>();

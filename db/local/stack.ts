@@ -29,6 +29,8 @@ export async function startLocalStack(
     backend?: PsdbBackend;
     log?: (msg: string) => void;
     timeoutMs?: number;
+    /** Backend connections of each database (default 40). */
+    poolLimit?: number;
   },
 ): Promise<LocalStack> {
   let mariadb: MariaDbServer | null = null;
@@ -45,7 +47,7 @@ export async function startLocalStack(
     backend,
     password,
     createDatabases: true,
-    poolLimit: 40,
+    poolLimit: opts.poolLimit ?? 40,
     queryTimeoutMs: opts.timeoutMs ?? 8000,
   });
   const fetchFn = inProcessFetch(handler);
