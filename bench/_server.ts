@@ -2,8 +2,9 @@
  * The server process of `bench/agents_load.ts`: the real app (createApp, the same services,
  * crons, health flusher and decision-engine hook as main.ts) on the local stack (in-process
  * protocol endpoint in front of the MariaDB the bench started), served by Deno.serve on
- * 127.0.0.1. Bench-only additions: database statements are counted per request (an
- * AsyncLocalStorage around each request), and GET /__bench/stats reports them. Prints one JSON line
+ * 127.0.0.1. Bench-only additions: GET /__bench/stats reports requests per route, the
+ * statements the app's metrics attribute to each route, and the decision engine's statements
+ * (counted with an AsyncLocalStorage around each engine run). Prints one JSON line
  * `{port, tokens}` on stdout when ready. Not a production entry point.
  *
  * Environment: BENCH_MYSQL_SOCKET, BENCH_MYSQL_USER, BENCH_MYSQL_PORT (set: TCP to 127.0.0.1 on
@@ -64,7 +65,41 @@ function countingDb(db: Db): Db {
       });
     },
     roundTrips: () => db.roundTrips(),
+    observeStatements: (o) => db.observeStatements!(o),
   };
+}
+
+/** The path of an absolute URL without a URL object. */
+function pathOf(url: string): string {
+  const slash = url.indexOf("/", url.indexOf("://") + 3);
+  if (slash < 0) return "/";
+  const q = url.indexOf("?", slash);
+  return q < 0 ? url.slice(slash) : url.slice(slash, q);
+}
+
+/**
+ * Requests and errors per route (counted here) with the statements the app's own metrics
+ * attribute to the route (spot_db_statements_total, read from GET /metrics): no
+ * AsyncLocalStorage of the bench's own around each request, so the server does what main.ts does.
+ */
+async function routeStats(
+  app: { request(path: string, init: RequestInit): Response | Promise<Response> },
+  token: string,
+  routes: Map<string, { requests: number; errors: number }>,
+): Promise<Record<string, RouteStats>> {
+  const res = await app.request("/metrics", { headers: { authorization: `Bearer ${token}` } });
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`GET /metrics answered ${res.status}: ${text}`);
+  const byRoute = new Map<string, number>();
+  for (const m of text.matchAll(/^spot_db_statements_total\{kind="([^"]*)"\} (\S+)$/gm)) {
+    // `/api/agents/:agent_id/heartbeat` -> the routeKey form `/api/agents/{id}/heartbeat`.
+    byRoute.set(m[1].replace(/:\w+/g, "{id}"), Number(m[2]));
+  }
+  const out: Record<string, RouteStats> = {};
+  for (const [key, s] of routes) {
+    out[key] = { ...s, statements: byRoute.get(key.slice(key.indexOf(" ") + 1)) ?? 0 };
+  }
+  return out;
 }
 
 /** `/api/agents/<uuid>/heartbeat` -> `POST /api/agents/{id}/heartbeat`. */
@@ -82,8 +117,10 @@ async function main(): Promise<void> {
   const socketPath = env.BENCH_MYSQL_SOCKET;
   const user = env.BENCH_MYSQL_USER;
   if (!socketPath || !user) throw new Error("BENCH_MYSQL_SOCKET and BENCH_MYSQL_USER are required");
+  const metricsToken = randomKey();
   const config = parseConfig({
     TOKEN_SIGNING_KEYS: `bench:${randomKey()}`,
+    METRICS_TOKEN: metricsToken,
     LOG_LEVEL: env.BENCH_LOG_LEVEL ?? "warn",
     HOST: "127.0.0.1",
     PORT: "0",
@@ -184,33 +221,29 @@ async function main(): Promise<void> {
     });
   }
 
-  const routes = new Map<string, RouteStats>();
+  const routes = new Map<string, { requests: number; errors: number }>();
   const server = Deno.serve({
     hostname: "127.0.0.1",
     port: 0,
     onListen: ({ port }) => console.log(JSON.stringify({ port, tokens })),
-  }, (req) => {
-    const path = new URL(req.url).pathname;
+  }, async (req) => {
+    const path = pathOf(req.url);
     if (path === "/__bench/stats") {
       return Response.json({
-        routes: Object.fromEntries(routes),
+        routes: await routeStats(app, metricsToken, routes),
         engine: { ...engine, wired: evaluate !== null },
         statements: rawDb.roundTrips(),
         healthBufferAgents: services.healthBuffer.size(),
         heartbeatMemo: services.heartbeats.stats(),
       });
     }
-    const counter = { n: 0 };
-    return als.run(counter, async () => {
-      const res = await app.fetch(req);
-      const key = routeKey(req.method, path);
-      let s = routes.get(key);
-      if (!s) routes.set(key, s = { requests: 0, statements: 0, errors: 0 });
-      s.requests++;
-      s.statements += counter.n;
-      if (res.status >= 400) s.errors++;
-      return res;
-    });
+    const res = await app.fetch(req);
+    const key = routeKey(req.method, path);
+    let s = routes.get(key);
+    if (!s) routes.set(key, s = { requests: 0, errors: 0 });
+    s.requests++;
+    if (res.status >= 400) s.errors++;
+    return res;
   });
 
   const shutdown = async () => {
