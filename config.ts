@@ -95,7 +95,7 @@ export const configSchema = z.object({
    * pending-commands answers [] from memory for this many seconds after an empty answer (0 = off);
    * this process's own command inserts invalidate at once, another instance's are seen within it.
    */
-  COMMAND_POLL_CACHE_SECONDS: int(30, 0, 300),
+  COMMAND_POLL_CACHE_SECONDS: int(35, 0, 300),
   /**
    * A heartbeat that repeats the agent's last verified beat is answered from memory and written
    * in one batched UPDATE every N seconds (0 = every beat is its own UPDATE); services/heartbeat.ts.

@@ -13,8 +13,9 @@
  *   deleted, and no pending command (a pending command of a disabled agent is delivered once the
  *   agent is enabled again, so that answer is not stored).
  * - Another app instance on the same database does not see this process's invalidations: there an
- *   entry can hide a newly queued command for at most `ttlMs` (COMMAND_POLL_CACHE_SECONDS, 30 s
- *   by default: every other poll of an agent hits). 0 turns the memo off.
+ *   entry can hide a newly queued command for at most `ttlMs` (COMMAND_POLL_CACHE_SECONDS, 35 s
+ *   by default: just over two 15 s poll intervals, so two polls of three hit; at 30 s the third
+ *   poll arrived a few milliseconds too late about half the time). 0 turns the memo off.
  * @module
  */
 

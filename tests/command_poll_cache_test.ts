@@ -97,9 +97,11 @@ Deno.test("poll memo: another instance's command is delivered within COMMAND_POL
   assert.deepEqual((await poll(two, b)).body, []);
 
   const id = await queue(one, a); // queued through instance one
-  clock.advance(29_000);
+  const ttlMs = two.config.COMMAND_POLL_CACHE_SECONDS * 1000;
+  assert.ok(ttlMs > 30_000, "the default outlives two 15 s polls (two polls of three hit)");
+  clock.advance(ttlMs - 1_000);
   assert.deepEqual((await poll(two, a)).body, [], "within the bound the memo may hide it");
-  clock.advance(1_000); // 30 s after the memo was stored
+  clock.advance(1_000); // COMMAND_POLL_CACHE_SECONDS after the memo was stored
   const late = await poll(two, a);
   assert.deepEqual(late.body.map((c: { id: string }) => c.id), [id]);
   // B's command queued on one, polled on one: at once (one has no memo of B).
