@@ -10,7 +10,7 @@
  * Environment: BENCH_MYSQL_SOCKET, BENCH_MYSQL_USER, BENCH_MYSQL_PORT (set: TCP to 127.0.0.1 on
  * that port instead of the socket), BENCH_DB_TIMEOUT_MS, BENCH_CLIENTS (default 10),
  * BENCH_LOG_LEVEL (default warn), BENCH_ENGINE (1 = wire the decision engine, default 1),
- * BENCH_PSDB_POOL (backend connections of the endpoint, default the local stack's 40),
+ * BENCH_PSDB_POOL (backend connections of the endpoint, default the local stack's 120),
  * BENCH_LAG_LOG (1 = every 10 s, the event loop's lateness and the statements' durations on
  * stderr), and the production settings HEARTBEAT_WRITE_BEHIND_SECONDS and
  * COMMAND_POLL_CACHE_SECONDS (their defaults when unset).

@@ -29,7 +29,7 @@ export async function startLocalStack(
     backend?: PsdbBackend;
     log?: (msg: string) => void;
     timeoutMs?: number;
-    /** Backend connections of each database (default 40). */
+    /** Backend connections of each database (default 120, see below). */
     poolLimit?: number;
   },
 ): Promise<LocalStack> {
@@ -47,7 +47,11 @@ export async function startLocalStack(
     backend,
     password,
     createDatabases: true,
-    poolLimit: opts.poolLimit ?? 40,
+    // A statement holds its connection until the app's thread has read the answer, so under load
+    // the hold time is mostly event-loop delay (~25 ms at 20,000 agents): 40 connections capped
+    // the endpoint near 1,500 statements/s and queued the rest for seconds; 120 did not
+    // (bench/RESULTS.md, fleet scale). MariaDB's own limit here is 500 (mariadb.ts).
+    poolLimit: opts.poolLimit ?? 120,
     queryTimeoutMs: opts.timeoutMs ?? 8000,
   });
   const fetchFn = inProcessFetch(handler);
