@@ -23,6 +23,7 @@ import { signClientToken } from "../core/tokens.ts";
 import type { Db, Queryable } from "../db/client.ts";
 import { insertClient } from "../db/clients.ts";
 import { startLocalStack } from "../db/local/stack.ts";
+import { pathOf } from "../db/local/psdb_server.ts";
 import { migrate } from "../db/migrate.ts";
 import { registerJobs } from "../jobs/mod.ts";
 import { createServices } from "../services/mod.ts";
@@ -67,14 +68,6 @@ function countingDb(db: Db): Db {
     roundTrips: () => db.roundTrips(),
     observeStatements: (o) => db.observeStatements!(o),
   };
-}
-
-/** The path of an absolute URL without a URL object. */
-function pathOf(url: string): string {
-  const slash = url.indexOf("/", url.indexOf("://") + 3);
-  if (slash < 0) return "/";
-  const q = url.indexOf("?", slash);
-  return q < 0 ? url.slice(slash) : url.slice(slash, q);
 }
 
 /**

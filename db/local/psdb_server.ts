@@ -295,7 +295,7 @@ function toResponse(r: Reply): Response {
 }
 
 /** The URL's path without building a URL object (the driver sends absolute http(s) URLs). */
-function pathOf(url: string): string {
+export function pathOf(url: string): string {
   const scheme = url.indexOf("://");
   const slash = scheme < 0 ? -1 : url.indexOf("/", scheme + 3);
   if (slash < 0) return new URL(url).pathname;

@@ -10,10 +10,9 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../_app.ts";
 import { BadRequestError } from "../_errors.ts";
-import { readBodyText } from "./read_body.ts";
+import { JSON_TYPE, readBodyText } from "./read_body.ts";
 import { jsonDepth, MAX_JSON_DEPTH, wellFormedJson } from "../../core/text.ts";
 
-const JSON_TYPE = /^application\/([\w.-]+\+)?json/i;
 /** A JSON escape of a surrogate code unit (lone or paired: pairs parse back unchanged). */
 const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F][0-9a-fA-F]{2}/;
 

@@ -16,7 +16,8 @@ export class ClientClosedError extends HttpError {
   }
 }
 
-const JSON_TYPE = /^application\/([\w.-]+\+)?json/i;
+/** A JSON media type (`application/json`, `application/problem+json`, …). */
+export const JSON_TYPE = /^application\/([\w.-]+\+)?json/i;
 
 function tooLarge(): HttpError {
   return new HttpError(413, "payload_too_large", "Request body too large");

@@ -14,9 +14,10 @@
  */
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../_app.ts";
+import { JSON_TYPE } from "./read_body.ts";
 
 /** Headers of every response. */
-export const RESOURCE_HEADERS: readonly (readonly [string, string])[] = [
+const RESOURCE_HEADERS: readonly (readonly [string, string])[] = [
   ["Cross-Origin-Resource-Policy", "cross-origin"],
   ["Strict-Transport-Security", "max-age=15552000; includeSubDomains"],
   ["X-Content-Type-Options", "nosniff"],
@@ -25,7 +26,7 @@ export const RESOURCE_HEADERS: readonly (readonly [string, string])[] = [
 ];
 
 /** Headers of every response that is not JSON (documents, downloads). */
-export const DOCUMENT_HEADERS: readonly (readonly [string, string])[] = [
+const DOCUMENT_HEADERS: readonly (readonly [string, string])[] = [
   ["Cross-Origin-Opener-Policy", "same-origin"],
   ["Origin-Agent-Cluster", "?1"],
   ["Referrer-Policy", "no-referrer"],
@@ -33,8 +34,6 @@ export const DOCUMENT_HEADERS: readonly (readonly [string, string])[] = [
   ["X-Download-Options", "noopen"],
   ["X-XSS-Protection", "0"],
 ];
-
-const JSON_TYPE = /^application\/([\w.-]+\+)?json\b/i;
 
 /** Middleware: adds the headers above to the response once the handler produced it. */
 export function securityHeaders(): MiddlewareHandler<AppEnv> {
