@@ -16,6 +16,13 @@
  *   entry can hide a newly queued command for at most `ttlMs` (COMMAND_POLL_CACHE_SECONDS, 35 s
  *   by default: just over two 15 s poll intervals, so two polls of three hit; at 30 s the third
  *   poll arrived a few milliseconds too late about half the time). 0 turns the memo off.
+ *
+ * Spread: an agent's first stored answer in this process lives a random part of `ttlMs` (never
+ * longer), later ones the whole `ttlMs`. After a restart every agent's first poll misses within
+ * the same 15 s; with equal lives their misses would stay together, one wave every 45 s in which
+ * every poll of the fleet reads the database (at 20,000 agents 1,333 statements/s instead of
+ * ~450). The random first life spreads the misses over the cycle at the cost of one or two extra
+ * misses per agent and process.
  * @module
  */
 
@@ -28,9 +35,10 @@ export interface PollToken {
 
 interface Entry {
   gen: number;
-  /** The client whose poll stored the empty answer, and when; null when nothing is stored. */
+  /** The client whose poll stored the empty answer; null when nothing is stored. */
   clientId: string | null;
-  at: number;
+  /** Until when (ms) the stored answer may be used. */
+  until: number;
 }
 
 /** The memo of one database handle. */
@@ -39,16 +47,19 @@ export class EmptyPollCache {
   #epoch = 0;
   readonly ttlMs: number;
   readonly maxEntries: number;
+  #random: () => number;
 
-  constructor(opts: { ttlMs: number; maxEntries?: number }) {
+  /** `random` (default Math.random, values in [0, 1)) picks the first life of each agent. */
+  constructor(opts: { ttlMs: number; maxEntries?: number; random?: () => number }) {
     this.ttlMs = opts.ttlMs;
     this.maxEntries = opts.maxEntries ?? 200_000;
+    this.#random = opts.random ?? Math.random;
   }
 
   /** True when `clientId`'s poll of `agentId` may answer [] without the database. */
   isEmpty(clientId: string, agentId: string, now: number): boolean {
     const e = this.#entries.get(agentId);
-    return e !== undefined && e.clientId === clientId && now - e.at < this.ttlMs;
+    return e !== undefined && e.clientId === clientId && now < e.until;
   }
 
   /** Starts a poll that went to the database. */
@@ -67,13 +78,15 @@ export class EmptyPollCache {
       this.#epoch++;
       return;
     }
-    this.#entries.set(token.agentId, { gen: token.gen, clientId, at: now });
+    // The first answer stored for this agent lives (0, ttlMs], later ones ttlMs (see Spread).
+    const life = e ? this.ttlMs : this.ttlMs * (1 - this.#random());
+    this.#entries.set(token.agentId, { gen: token.gen, clientId, until: now + life });
   }
 
   /** Forgets the agent's stored answer and fails every poll of it still in flight. */
   invalidate(agentId: string): void {
     const e = this.#entries.get(agentId);
-    this.#entries.set(agentId, { gen: (e?.gen ?? 0) + 1, clientId: null, at: 0 });
+    this.#entries.set(agentId, { gen: (e?.gen ?? 0) + 1, clientId: null, until: 0 });
   }
 
   /** Entries held (for tests and metrics). */

@@ -93,12 +93,14 @@ Deno.test("poll memo: another instance's command is delivered within COMMAND_POL
   const b = await seedTenant(one, "b");
   await drainSeeded(two, a);
   await drainSeeded(two, b);
-  assert.deepEqual((await poll(two, a)).body, []); // instance two stores []
-  assert.deepEqual((await poll(two, b)).body, []);
-
-  const id = await queue(one, a); // queued through instance one
   const ttlMs = two.config.COMMAND_POLL_CACHE_SECONDS * 1000;
   assert.ok(ttlMs > 30_000, "the default outlives two 15 s polls (two polls of three hit)");
+  assert.deepEqual((await poll(two, a)).body, []); // instance two stores [] (a random first life)
+  assert.deepEqual((await poll(two, b)).body, []);
+  clock.advance(ttlMs);
+  assert.deepEqual((await poll(two, a)).body, []); // stored again, now for the whole ttlMs
+
+  const id = await queue(one, a); // queued through instance one
   clock.advance(ttlMs - 1_000);
   assert.deepEqual((await poll(two, a)).body, [], "within the bound the memo may hide it");
   clock.advance(1_000); // COMMAND_POLL_CACHE_SECONDS after the memo was stored
