@@ -4,6 +4,7 @@
  */
 import { cast as defaultCast, Client, DatabaseError } from "@planetscale/database";
 import type { Connection, Field } from "@planetscale/database";
+import { formatSql } from "./sql_format.ts";
 import { traceStatement } from "./tracing.ts";
 
 /** Argument list of one statement: positional `?` values or named `:name` values. */
@@ -123,7 +124,27 @@ export function createDb(opts: DbOptions): Db {
       clearTimeout(timer);
     }
   };
-  const client = new Client({ url: opts.url, fetch: boundedFetch, cast: castValue });
+  const client = new Client({
+    url: opts.url,
+    fetch: boundedFetch,
+    cast: castValue,
+    format: formatSql,
+  });
+  // Client.execute builds a new Connection (three URL parses) per statement. An autocommit
+  // statement takes an idle one instead and gives it back with its session cleared, so every
+  // statement still starts a new session, and a connection serves one statement at a time.
+  const idle: Connection[] = [];
+  const reusable = "session" in client.connection();
+  const autocommit = async <T>(sql: string, args?: SqlArgs): Promise<QueryResult<T>> => {
+    if (!reusable) return run<T>(client, sql, args);
+    const conn = idle.pop() ?? client.connection();
+    try {
+      return await run<T>(conn, sql, args);
+    } finally {
+      (conn as unknown as { session: unknown }).session = null;
+      if (idle.length < 256) idle.push(conn);
+    }
+  };
   let trips = 0;
   const observers = new Set<StatementObserver>();
   const notify = (started: number, ok: boolean) => {
@@ -184,7 +205,7 @@ export function createDb(opts: DbOptions): Db {
       // sending it again is safe (lock waits, 1205, are not retried here: they already waited).
       for (let attempt = 1;; attempt++) {
         try {
-          return await run(client, sql, args);
+          return await autocommit(sql, args);
         } catch (err) {
           if (sqlErrno(err) !== 1213 || attempt >= TX_ATTEMPTS) throw lockWaitGaveUp(err);
           await new Promise((r) => setTimeout(r, 2 + Math.random() * 10 * attempt));

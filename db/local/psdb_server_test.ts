@@ -11,7 +11,7 @@ import { testBackend } from "../../tests/_mariadb.ts";
 const DB = `psdb_conf_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
 const PASSWORD = "conformance-secret";
 
-function setup(extra: Partial<PsdbOptions> = {}, user = DB, password = PASSWORD) {
+function setup(extra: Partial<PsdbOptions> = {}, user = DB, password = PASSWORD, lite = false) {
   const handler = createPsdbHandler({
     backend: testBackend(),
     password: PASSWORD,
@@ -20,7 +20,7 @@ function setup(extra: Partial<PsdbOptions> = {}, user = DB, password = PASSWORD)
   });
   const client = new Client({
     url: `http://${user}:${password}@psdb.invalid`,
-    fetch: inProcessFetch(handler),
+    fetch: inProcessFetch(handler, { lite }),
   });
   return { handler, client, [Symbol.asyncDispose]: () => handler.close() };
 }
@@ -127,8 +127,35 @@ Deno.test("psdb: every column type round-trips through the driver (in-process)",
   await runTypeRoundTrip(s.client);
 });
 
+Deno.test("psdb: the lite in-process answers give the driver the same rows, errors and 401s", async () => {
+  await using s = setup({}, DB, PASSWORD, true);
+  await runTypeRoundTrip(s.client);
+  await checkSqlErrors(s.client);
+  const wrongPass = new Client({
+    url: `http://${DB}:nope@psdb.invalid`,
+    fetch: inProcessFetch(s.handler, { lite: true }),
+  });
+  await rejectsWith(wrongPass.execute("SELECT 1"), (e) => {
+    assert.equal(e.status, 401);
+    assert.equal((e.body as { code: string }).code, "unauthenticated");
+  });
+  const res = await inProcessFetch(s.handler, { lite: true })(
+    "http://psdb.invalid/psdb.v1alpha1.Database/Nope",
+    { method: "POST", body: "{}" },
+  );
+  assert.equal(res.ok, false);
+  assert.equal(res.status, 404);
+  assert.equal(res.headers.get("content-type"), "application/json");
+  assert.equal(((await res.json()) as { error: { code: string } }).error.code, "not_found");
+});
+
 Deno.test("psdb: SQL errors arrive as DatabaseError with errno and Vitess code", async () => {
   await using s = setup();
+  await checkSqlErrors(s.client);
+});
+
+async function checkSqlErrors(client: Client): Promise<void> {
+  const s = { client };
   await s.client.execute("CREATE TABLE IF NOT EXISTS uniq (k VARCHAR(20) PRIMARY KEY)");
   await s.client.execute("DELETE FROM uniq");
   await s.client.execute("INSERT INTO uniq VALUES ('a')");
@@ -150,7 +177,7 @@ Deno.test("psdb: SQL errors arrive as DatabaseError with errno and Vitess code",
     s.client.execute("SELECT 1; SELECT 2"),
     (e) => assert.match(e.message, /errno 1064/),
   );
-});
+}
 
 Deno.test("psdb: transactions commit, roll back, and do not leak between sessions", async (t) => {
   await using s = setup();

@@ -55,11 +55,12 @@ export async function startLocalStack(
     queryTimeoutMs: opts.timeoutMs ?? 8000,
   });
   const fetchFn = inProcessFetch(handler);
+  const liteFetch = inProcessFetch(handler, { lite: true });
   return {
     open(database, wrapFetch) {
       return createDb({
         url: `http://${database}:${password}@local.psdb`,
-        fetch: wrapFetch ? wrapFetch(fetchFn) : fetchFn,
+        fetch: wrapFetch ? wrapFetch(fetchFn) : liteFetch,
         inProcess: !wrapFetch,
         timeoutMs: opts.timeoutMs,
       });
