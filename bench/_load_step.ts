@@ -113,6 +113,11 @@ export async function runStep(
   n: number,
   opts: {
     warmS: number;
+    /**
+     * Each agent comes online at a random time within the first `rampS` seconds of the warm-up
+     * (0: all at once, every memo cold, like the first seconds after a server restart).
+     */
+    rampS?: number;
     measureS: number;
     speedup: number;
     pids: { server: number; mariadb: number };
@@ -164,10 +169,12 @@ export async function runStep(
   const due = new Float64Array(n * kinds);
   const schedule = new Schedule(due);
   const t0 = performance.now();
+  const rampMs = ((opts.rampS ?? 0) * 1000) / opts.speedup;
   for (let a = 0; a < n; a++) {
+    const online = t0 + Math.random() * rampMs;
     for (let k = 0; k < kinds; k++) {
       const id = a * kinds + k;
-      due[id] = t0 + Math.random() * (AGENT_KINDS[k].intervalS * 1000) / opts.speedup;
+      due[id] = online + Math.random() * (AGENT_KINDS[k].intervalS * 1000) / opts.speedup;
       schedule.push(id);
     }
   }

@@ -2,7 +2,7 @@
  * Load generator: N simulated agent v4.0.0 processes against the real server over HTTP.
  *
  *   deno run -A bench/agents_load.ts [--steps=1000,5000,8000,10000,12000,15000,18000,20000]
- *     [--warm=10] [--measure=30] [--speedup=1] [--clients=10] [--max-seconds=600] [--log-level=warn]
+ *     [--warm=10] [--ramp=0] [--measure=30] [--speedup=1] [--clients=10] [--max-seconds=600] [--log-level=warn]
  *     [--quiet-wait=30] [--no-engine] [--keep-going] [--no-record] [--fetch]
  *     [--server-cpu-prof=DIR]
  *
@@ -12,7 +12,9 @@
  * drives every registered agent on the v4.0.0 schedule
  * (heartbeat 30 s, pending-commands 15 s, config 60 s, pricing report with 6 pools 300 s, each
  * divided by --speedup, random phases so the mix is the steady state) for --warm + --measure
- * seconds per step. Open loop: a request is sent at its due time whatever is still in flight, and
+ * seconds per step. --ramp=S brings each agent online at a random time within the first S s of
+ * the warm-up, as a fleet that has been running reaches the server (default 0: all agents at once
+ * with cold memos, the first seconds after a server restart). Open loop: a request is sent at its due time whatever is still in flight, and
  * its latency counts from that due time. Per step: throughput and p50/p90/p99 per endpoint,
  * statements per request per endpoint (counted in the server), server RSS, CPU of server, MariaDB
  * and generator. Stops at the first step whose worst endpoint p99 reaches 100 ms (or > 1 % errors)
@@ -180,7 +182,9 @@ function report(
     "",
     `Whole stack on this machine: MariaDB, the server (${
       last?.engine.wired ? "with" : "without"
-    } the decision engine hook, crons and the health-metrics flusher), the in-process protocol endpoint and this load generator. ${o.clients} clients, speed-up ${o.speedup}, ${o.warm} s warm-up + ${o.measure} s measured per step, server LOG_LEVEL=${o.logLevel}. Latency from each request's due time (open loop), ms p50/p90/p99.`,
+    } the decision engine hook, crons and the health-metrics flusher), the in-process protocol endpoint and this load generator. ${o.clients} clients, speed-up ${o.speedup}, ${o.warm} s warm-up${
+      Number(o.ramp) > 0 ? ` (agents coming online over its first ${o.ramp} s)` : ""
+    } + ${o.measure} s measured per step, server LOG_LEVEL=${o.logLevel}. Latency from each request's due time (open loop), ms p50/p90/p99.`,
     "",
     "| agents | offered req/s | done req/s | heartbeat | pending-commands | config | pricing-report | worst p99 | errors % | server RSS MB (peak) | CPU % server/MariaDB/generator/other | server CPU µs/request | p99 < 100 ms |",
     "| ---: | ---: | ---: | --- | --- | --- | --- | ---: | ---: | ---: | --- | ---: | --- |",
@@ -216,6 +220,10 @@ async function main(): Promise<number> {
   const steps = flag("steps", "1000,5000,8000,10000,12000,15000,18000,20000").split(",").map(Number)
     .filter((n) => n > 0);
   const warmS = numFlag("warm", 10);
+  const rampS = Number(flag("ramp", "0"));
+  if (!Number.isFinite(rampS) || rampS < 0 || rampS >= warmS) {
+    throw new Error("--ramp must be a number of seconds >= 0 and below --warm");
+  }
   const measureS = numFlag("measure", 30);
   const speedup = numFlag("speedup", 1);
   const clients = numFlag("clients", 10);
@@ -280,6 +288,7 @@ async function main(): Promise<number> {
       console.error(`running ${n} agents: ${warmS} s warm-up + ${measureS} s measured`);
       const r = await runStep(base, fleet, n, {
         warmS,
+        rampS,
         measureS,
         speedup,
         pids: { server: server.pid, mariadb: mariadbPid },
@@ -301,6 +310,7 @@ async function main(): Promise<number> {
       clients,
       speedup,
       warm: warmS,
+      ramp: rampS,
       measure: measureS,
       logLevel,
       engine,
