@@ -14,8 +14,8 @@
  * divided by --speedup, random phases so the mix is the steady state) for --warm + --measure
  * seconds per step. --ramp=S brings each agent online at a random time within the first S s of
  * the warm-up, as a fleet that has been running reaches the server (default 0: all agents at once
- * with cold memos, the first seconds after a server restart). Open loop: a request is sent at its due time whatever is still in flight, and
- * its latency counts from that due time. Per step: throughput and p50/p90/p99 per endpoint,
+ * with cold memos, the first seconds after a server restart). Open loop: a request is sent at its
+ * due time whatever is still in flight, and its latency counts from that due time. Per step: throughput and p50/p90/p99 per endpoint,
  * statements per request per endpoint (counted in the server), server RSS, CPU of server, MariaDB
  * and generator. Stops at the first step whose worst endpoint p99 reaches 100 ms (or > 1 % errors)
  * (unless --keep-going) or when the time budget is spent. Before each step it waits (up to --quiet-wait s) for other

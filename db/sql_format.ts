@@ -14,8 +14,11 @@
  */
 import { format as driverFormat } from "@planetscale/database";
 
-/** Cached splits per statement text and value count (bounded: dynamic IN lists vary). */
-const splits = new Map<string, string[] | null>();
+/**
+ * Cached splits per statement text, indexed by value count (bounded: dynamic IN lists vary).
+ * null: this statement with this many values goes to the driver.
+ */
+const splits = new Map<string, (string[] | null)[]>();
 const MAX_SPLITS = 4096;
 
 /** The driver's rendering of one positional value. */
@@ -60,13 +63,13 @@ function join(parts: string[], literals: string[]): string {
 /** Drop-in for the driver's `format` option (same signature, same output). */
 export function formatSql(query: string, values: Record<string, unknown> | unknown[]): string {
   if (!Array.isArray(values) || values.length === 0) return driverFormat(query, values);
-  const key = `${values.length}:${query}`;
-  let parts = splits.get(key);
-  if (parts === undefined) {
+  let byCount = splits.get(query);
+  if (!byCount) {
     if (splits.size >= MAX_SPLITS) splits.clear();
-    parts = splitFor(query, values.length);
-    splits.set(key, parts);
+    splits.set(query, byCount = []);
   }
+  let parts = byCount[values.length];
+  if (parts === undefined) parts = byCount[values.length] = splitFor(query, values.length);
   if (parts === null) return driverFormat(query, values);
   return join(parts, values.map(literal));
 }

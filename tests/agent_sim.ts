@@ -90,6 +90,25 @@ export class AgentSim {
     return new AgentSim({ ...opts, transport: (path, init) => app.request(path, init) });
   }
 
+  /**
+   * Agent `web-<n>` of `token` on an on-demand t3.medium in us-east-1a, instance
+   * `i-0<tag>00000000<n>`, driving `app` in-process with the test clock `now`.
+   */
+  static webAgent(
+    app: { request: (path: string, init: RequestInit) => Response | Promise<Response> },
+    opts: { token: string; n: number; tag: string; now: () => Date },
+  ): AgentSim {
+    return AgentSim.forApp(app, {
+      token: opts.token,
+      logicalAgentId: `web-${opts.n}`,
+      instanceId: `i-0${opts.tag}00000000${opts.n}`,
+      instanceType: "t3.medium",
+      az: "us-east-1a",
+      mode: "ondemand",
+      now: opts.now,
+    });
+  }
+
   /** A simulator talking to a server URL with the given fetch. */
   static forUrl(
     baseUrl: string,

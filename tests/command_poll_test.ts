@@ -13,15 +13,7 @@ Deno.test("command poll: the packed command equals the row's record; other clien
   const a = await t.createClient();
   const b = await t.createClient();
   const sim = (token: string, n: number) =>
-    AgentSim.forApp(t.app, {
-      token,
-      logicalAgentId: `web-${n}`,
-      instanceId: `i-0poll00000000${n}`,
-      instanceType: "t3.medium",
-      az: "us-east-1a",
-      mode: "ondemand",
-      now: t.clock,
-    });
+    AgentSim.webAgent(t.app, { token, n, tag: "poll", now: t.clock });
   const agent = sim(a.token, 1);
   const idle = sim(a.token, 2);
   const foreign = sim(b.token, 3);

@@ -30,15 +30,7 @@ Deno.test("stall: a heartbeat blocked by a held row lock gets 503 + Retry-After 
     const a = await t.createClient();
     const b = await t.createClient();
     const sim = (token: string, n: number) =>
-      AgentSim.forApp(t.app, {
-        token,
-        logicalAgentId: `web-${n}`,
-        instanceId: `i-0stall00000000${n}`,
-        instanceType: "t3.medium",
-        az: "us-east-1a",
-        mode: "ondemand",
-        now: t.clock,
-      });
+      AgentSim.webAgent(t.app, { token, n, tag: "stall", now: t.clock });
     const agent = sim(a.token, 1);
     const other = sim(b.token, 2);
     assert.equal((await agent.register()).status, 200);

@@ -287,11 +287,13 @@ export function createPsdbHandler(opts: PsdbOptions): PsdbHandler {
   };
 }
 
+/** The headers of a reply: JSON plus the reply's own. */
+function replyHeaders(r: Reply): Record<string, string> {
+  return r.headers ? { ...JSON_HEADERS, ...r.headers } : JSON_HEADERS;
+}
+
 function toResponse(r: Reply): Response {
-  return new Response(r.text, {
-    status: r.status,
-    headers: r.headers ? { ...JSON_HEADERS, ...r.headers } : JSON_HEADERS,
-  });
+  return new Response(r.text, { status: r.status, headers: replyHeaders(r) });
 }
 
 /** The URL's path without building a URL object (the driver sends absolute http(s) URLs). */
@@ -322,31 +324,27 @@ function authorizationOf(headers: HeadersInit | undefined): string | null {
  */
 class ReplyResponse {
   readonly statusText = "";
-  readonly bodyUsed = false;
   #headers: Headers | undefined;
-  constructor(
-    readonly status: number,
-    readonly replyText: string,
-    readonly extra?: Record<string, string>,
-  ) {}
+  constructor(readonly reply: Reply) {}
+  get status(): number {
+    return this.reply.status;
+  }
   get ok(): boolean {
-    return this.status >= 200 && this.status < 300;
+    return this.reply.status >= 200 && this.reply.status < 300;
   }
   get headers(): Headers {
-    return this.#headers ??= new Headers(
-      this.extra ? { ...JSON_HEADERS, ...this.extra } : JSON_HEADERS,
-    );
+    return this.#headers ??= new Headers(replyHeaders(this.reply));
   }
   text(): Promise<string> {
-    return Promise.resolve(this.replyText);
+    return Promise.resolve(this.reply.text);
   }
   json(): Promise<unknown> {
-    return Promise.resolve(this.replyText).then(JSON.parse);
+    return this.text().then(JSON.parse);
   }
 }
 
 function toReplyResponse(r: Reply): Response {
-  return new ReplyResponse(r.status, r.text, r.headers) as unknown as Response;
+  return new ReplyResponse(r) as unknown as Response;
 }
 
 /**
