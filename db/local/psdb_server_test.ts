@@ -6,6 +6,7 @@ import {
   type PsdbHandler,
   type PsdbOptions,
 } from "./psdb_server.ts";
+import { startPsdbThread } from "./psdb_thread.ts";
 import { testBackend } from "../../tests/_mariadb.ts";
 
 const DB = `psdb_conf_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
@@ -147,6 +148,91 @@ Deno.test("psdb: the lite in-process answers give the driver the same rows, erro
   assert.equal(res.status, 404);
   assert.equal(res.headers.get("content-type"), "application/json");
   assert.equal(((await res.json()) as { error: { code: string } }).error.code, "not_found");
+});
+
+/** The endpoint on its Worker thread (what the local stack runs), reached by the lite fetch. */
+async function setupThread(extra: Partial<PsdbOptions> = {}) {
+  const handler = await startPsdbThread({
+    backend: testBackend(),
+    password: PASSWORD,
+    createDatabases: true,
+    ...extra,
+  });
+  const client = new Client({
+    url: `http://${DB}:${PASSWORD}@psdb.invalid`,
+    fetch: inProcessFetch(handler, { lite: true }),
+  });
+  return { handler, client, [Symbol.asyncDispose]: () => handler.close() };
+}
+
+Deno.test("psdb thread: rows, SQL errors, 401s, transactions and counts through the worker", async () => {
+  await using s = await setupThread();
+  const before = s.handler.stats().statements;
+  await runTypeRoundTrip(s.client);
+  await checkSqlErrors(s.client);
+  assert.ok(
+    s.handler.stats().statements > before,
+    "the worker's statement count reaches the caller",
+  );
+  const wrongPass = new Client({
+    url: `http://${DB}:nope@psdb.invalid`,
+    fetch: inProcessFetch(s.handler, { lite: true }),
+  });
+  await rejectsWith(wrongPass.execute("SELECT 1"), (e) => assert.equal(e.status, 401));
+  // A session lives in the worker between calls: the rollback undoes only its own insert.
+  await s.client.execute("CREATE TABLE IF NOT EXISTS thread_tx (k INT PRIMARY KEY)");
+  await s.client.execute("DELETE FROM thread_tx");
+  await assert.rejects(
+    s.client.transaction(async (tx) => {
+      await tx.execute("INSERT INTO thread_tx VALUES (1)");
+      throw new Error("undo");
+    }),
+    /undo/,
+  );
+  await s.client.transaction((tx) => tx.execute("INSERT INTO thread_tx VALUES (2)"));
+  assert.deepEqual((await s.client.execute("SELECT k FROM thread_tx")).rows, [{ k: 2 }]);
+  // Request objects (code that is not the driver) get the same answers as real Responses.
+  const res = await s.handler.fetch(
+    new Request("http://psdb.invalid/psdb.v1alpha1.Database/Nope", { method: "POST", body: "{}" }),
+  );
+  assert.equal(res.status, 404);
+  assert.equal(((await res.json()) as { error: { code: string } }).error.code, "not_found");
+});
+
+Deno.test("psdb thread: a caller's abort kills its statement in the worker; closed means 503", async () => {
+  await using s = await setupThread();
+  const marker = `abort_${crypto.randomUUID().slice(0, 8)}`;
+  const ctl = new AbortController();
+  const fetchFn = inProcessFetch(s.handler, { lite: true });
+  const slow = new Client({ url: `http://${DB}:${PASSWORD}@psdb.invalid`, fetch: fetchFn });
+  const started = Date.now();
+  const running = slow.connection().execute(`SELECT SLEEP(5) AS ${marker}`);
+  setTimeout(() => ctl.abort(new Error("caller timeout")), 200);
+  // The driver has no signal option: abort through a fetch that carries one.
+  const aborting = new Client({
+    url: `http://${DB}:${PASSWORD}@psdb.invalid`,
+    fetch: (input, init) => fetchFn(input, { ...init, signal: ctl.signal }),
+  });
+  await assert.rejects(aborting.execute(`SELECT SLEEP(5) AS ${marker}`), /caller timeout/);
+  assert.ok(Date.now() - started < 2000, "the abort answered at once");
+  let left = 2;
+  for (let i = 0; i < 60 && left > 1; i++) {
+    const r = await s.client.execute(
+      `SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE INFO LIKE '%AS ${marker}'`,
+    );
+    left = Number((r.rows[0] as { n: string }).n);
+    if (left > 1) await sleep(50);
+  }
+  assert.equal(left, 1, "only the statement without a signal is still running");
+  await running;
+  await s.handler.close();
+  const after = await s.handler.call({
+    path: "/psdb.v1alpha1.Database/Execute",
+    method: "POST",
+    authorization: null,
+    body: "{}",
+  });
+  assert.equal(after.status, 503);
 });
 
 Deno.test("psdb: SQL errors arrive as DatabaseError with errno and Vitess code", async () => {

@@ -6,7 +6,8 @@
 import { startMariaDb } from "./mariadb.ts";
 import type { MariaDbServer } from "./mariadb.ts";
 import { createPsdbHandler, inProcessFetch } from "./psdb_server.ts";
-import type { PsdbBackend, PsdbHandler } from "./psdb_server.ts";
+import type { PsdbBackend, PsdbHandler, PsdbOptions } from "./psdb_server.ts";
+import { startPsdbThread } from "./psdb_thread.ts";
 import { createDb } from "../client.ts";
 import type { Db } from "../client.ts";
 
@@ -31,6 +32,11 @@ export async function startLocalStack(
     timeoutMs?: number;
     /** Backend connections of each database (default 120, see below). */
     poolLimit?: number;
+    /**
+     * Run the endpoint on a Worker thread (default true) or on the caller's thread. The driver
+     * reaches it in-process either way; see psdb_thread.ts for why it has a thread of its own.
+     */
+    endpointThread?: boolean;
   },
 ): Promise<LocalStack> {
   let mariadb: MariaDbServer | null = null;
@@ -43,7 +49,7 @@ export async function startLocalStack(
   const password = crypto.randomUUID();
   // The endpoint's deadline (connection wait + statement) is the client's timeout: a request
   // queued behind a burst waits up to DB_TIMEOUT_MS, and a stalled statement is killed then.
-  const handler = createPsdbHandler({
+  const endpoint: PsdbOptions = {
     backend,
     password,
     createDatabases: true,
@@ -53,7 +59,16 @@ export async function startLocalStack(
     // (bench/RESULTS.md, fleet scale). MariaDB's own limit here is 500 (mariadb.ts).
     poolLimit: opts.poolLimit ?? 120,
     queryTimeoutMs: opts.timeoutMs ?? 8000,
-  });
+  };
+  let handler: PsdbHandler;
+  try {
+    handler = opts.endpointThread === false
+      ? createPsdbHandler(endpoint)
+      : await startPsdbThread(endpoint);
+  } catch (err) {
+    await mariadb?.stop();
+    throw err;
+  }
   const fetchFn = inProcessFetch(handler);
   const liteFetch = inProcessFetch(handler, { lite: true });
   return {
