@@ -43,6 +43,24 @@ type FromThread =
 
 type Reply = Awaited<ReturnType<PsdbHandler["call"]>>;
 
+/**
+ * A sender that gathers the messages of one microtask checkpoint and posts them as one array, in
+ * order: a message to another thread costs ~15 µs on each side plus a wake-up, and under load
+ * many statements start (and finish) in the same turn. Order matters (an abort after its call,
+ * `closed` after the last reply), so every message goes through the same queue.
+ */
+export function batched<T>(post: (list: T[]) => void): (m: T) => void {
+  let queue: T[] = [];
+  const flush = () => {
+    const list = queue;
+    queue = [];
+    post(list);
+  };
+  return (m: T) => {
+    if (queue.push(m) === 1) queueMicrotask(flush);
+  };
+}
+
 const WORKER = new URL("./psdb_worker.ts", import.meta.url).href;
 
 /** Starts the endpoint's worker and resolves once its handler exists. */
@@ -66,8 +84,10 @@ export function startPsdbThread(opts: PsdbOptions): Promise<PsdbHandler> {
     waiting.clear();
   }
 
-  worker.onmessage = (e: MessageEvent<FromThread>) => {
-    const m = e.data;
+  worker.onmessage = (e: MessageEvent<FromThread[]>) => {
+    for (const m of e.data) receive(m);
+  };
+  function receive(m: FromThread): void {
     if (m.t === "reply") {
       statements = m.n;
       const w = waiting.get(m.id);
@@ -90,7 +110,7 @@ export function startPsdbThread(opts: PsdbOptions): Promise<PsdbHandler> {
       if (m.n >= 0) statements = m.n;
       closed?.();
     }
-  };
+  }
   worker.onerror = (e: ErrorEvent) => {
     e.preventDefault();
     const message = `psdb worker failed: ${e.message}`;
@@ -103,9 +123,7 @@ export function startPsdbThread(opts: PsdbOptions): Promise<PsdbHandler> {
     closed?.();
   };
 
-  function post(m: ToThread): void {
-    worker.postMessage(m);
-  }
+  const post = batched<ToThread>((list) => worker.postMessage(list));
 
   const handler: PsdbHandler = {
     async fetch(req: Request): Promise<Response> {

@@ -6,19 +6,25 @@
  * @module
  */
 import { createPsdbHandler, type PsdbHandler } from "./psdb_server.ts";
-import type { ToThread } from "./psdb_thread.ts";
+import { batched, type ToThread } from "./psdb_thread.ts";
 
 // Deno types `self` as a window; in a worker it is the DedicatedWorkerGlobalScope.
 const scope = self as unknown as {
   postMessage(m: unknown): void;
-  onmessage: ((e: MessageEvent<ToThread>) => void) | null;
+  onmessage: ((e: MessageEvent<ToThread[]>) => void) | null;
 };
 
 let handler: PsdbHandler | undefined;
 const running = new Map<number, AbortController>();
 
+// Replies of one turn of the event loop travel as one message (see `batched`).
+const send = batched((list) => scope.postMessage(list));
+
 scope.onmessage = (e) => {
-  const m = e.data;
+  for (const m of e.data) receive(m);
+};
+
+function receive(m: ToThread): void {
   if (m.t === "call") {
     if (!handler) return;
     const ctl = m.timed ? new AbortController() : undefined;
@@ -32,11 +38,11 @@ scope.onmessage = (e) => {
     }).then(
       (r) => {
         if (ctl) running.delete(m.id);
-        scope.postMessage({ t: "reply", id: m.id, ...r, n: handler!.stats().statements });
+        send({ t: "reply", id: m.id, ...r, n: handler!.stats().statements });
       },
       (err) => {
         if (ctl) running.delete(m.id);
-        scope.postMessage({ t: "fail", id: m.id, message: String(err) });
+        send({ t: "fail", id: m.id, message: String(err) });
       },
     );
   } else if (m.t === "abort") {
@@ -45,18 +51,16 @@ scope.onmessage = (e) => {
     try {
       handler = createPsdbHandler({
         ...m.opts,
-        log: m.log
-          ? (level, msg, fields) => scope.postMessage({ t: "log", level, msg, fields })
-          : undefined,
+        log: m.log ? (level, msg, fields) => send({ t: "log", level, msg, fields }) : undefined,
       });
-      scope.postMessage({ t: "ready" });
+      send({ t: "ready" });
     } catch (err) {
-      scope.postMessage({ t: "fail", id: -1, message: String(err) });
+      send({ t: "fail", id: -1, message: String(err) });
     }
   } else if (m.t === "close") {
     (handler?.close() ?? Promise.resolve()).then(
-      () => scope.postMessage({ t: "closed", n: handler?.stats().statements ?? 0 }),
-      (err) => scope.postMessage({ t: "closed", n: -1, message: String(err) }),
+      () => send({ t: "closed", n: handler?.stats().statements ?? 0 }),
+      (err) => send({ t: "closed", n: -1, message: String(err) }),
     );
   }
-};
+}
