@@ -5,6 +5,7 @@
  */
 import type { Queryable } from "./client.ts";
 import { bool, num } from "./client.ts";
+import { batcherOf, type OwnedRow, placeholders } from "./read_batch.ts";
 
 /** The agents columns that say where and how an agent runs now, as the driver returns them. */
 export interface AgentPlacementRow {
@@ -231,50 +232,70 @@ export type AgentConfigRecord = Pick<
   | "thresholds"
 >;
 
+type ConfigRow = Pick<
+  AgentRow,
+  | "id"
+  | "client_id"
+  | "status"
+  | "enabled"
+  | "auto_switch_enabled"
+  | "auto_terminate_enabled"
+  | "terminate_wait_seconds"
+  | "replica_enabled"
+  | "replica_count"
+  | "manual_replica_enabled"
+  | "cleanup_enabled"
+  | "min_savings_percent"
+  | "risk_threshold"
+  | "max_switches_per_week"
+  | "max_switches_per_day"
+  | "min_pool_duration_hours"
+>;
+
+/** The config rows of `agentIds` (one statement for the whole batch, db/read_batch.ts). */
+async function readAgentConfigs(
+  db: Queryable,
+  agentIds: string[],
+  clientIds: string[],
+): Promise<Map<string, OwnedRow<AgentConfigRecord>>> {
+  const r = await db.execute<ConfigRow>(
+    `SELECT a.id, a.client_id, a.status, a.enabled, a.auto_switch_enabled, a.auto_terminate_enabled, a.terminate_wait_seconds, a.replica_enabled, a.replica_count, a.manual_replica_enabled, a.cleanup_enabled, ac.min_savings_percent, ac.risk_threshold, ac.max_switches_per_week, ac.max_switches_per_day, ac.min_pool_duration_hours FROM agents a LEFT JOIN agent_configs ac ON ac.agent_id = a.id WHERE a.id IN (${
+      placeholders(agentIds.length)
+    }) AND a.client_id IN (${placeholders(clientIds.length)})`,
+    [...agentIds, ...clientIds],
+  );
+  const out = new Map<string, OwnedRow<AgentConfigRecord>>();
+  for (const row of r.rows) {
+    out.set(row.id, {
+      clientId: row.client_id,
+      row: {
+        status: row.status,
+        enabled: bool(row.enabled),
+        autoSwitchEnabled: bool(row.auto_switch_enabled),
+        autoTerminateEnabled: bool(row.auto_terminate_enabled),
+        terminateWaitSeconds: terminateWait(row),
+        replicaEnabled: bool(row.replica_enabled),
+        replicaCount: num(row.replica_count) ?? 0,
+        manualReplicaEnabled: bool(row.manual_replica_enabled),
+        cleanupEnabled: cleanupOn(row),
+        thresholds: thresholdsOf(row),
+      },
+    });
+  }
+  return out;
+}
+
 /**
- * The config fields of a client's agent (one statement, 14 columns instead of the whole record:
- * the agent polls this every 60 s); null when missing or foreign.
+ * The config fields of a client's agent (14 columns instead of the whole record: the agent polls
+ * this every 60 s); null when missing or foreign. At most one statement: reads that arrive while
+ * another is in flight share the next one (db/read_batch.ts).
  */
-export async function findAgentConfig(
+export function findAgentConfig(
   db: Queryable,
   opts: { clientId: string; agentId: string },
 ): Promise<AgentConfigRecord | null> {
-  const r = await db.execute<
-    Pick<
-      AgentRow,
-      | "status"
-      | "enabled"
-      | "auto_switch_enabled"
-      | "auto_terminate_enabled"
-      | "terminate_wait_seconds"
-      | "replica_enabled"
-      | "replica_count"
-      | "manual_replica_enabled"
-      | "cleanup_enabled"
-      | "min_savings_percent"
-      | "risk_threshold"
-      | "max_switches_per_week"
-      | "max_switches_per_day"
-      | "min_pool_duration_hours"
-    >
-  >(
-    "SELECT a.status, a.enabled, a.auto_switch_enabled, a.auto_terminate_enabled, a.terminate_wait_seconds, a.replica_enabled, a.replica_count, a.manual_replica_enabled, a.cleanup_enabled, ac.min_savings_percent, ac.risk_threshold, ac.max_switches_per_week, ac.max_switches_per_day, ac.min_pool_duration_hours FROM agents a LEFT JOIN agent_configs ac ON ac.agent_id = a.id WHERE a.id = ? AND a.client_id = ?",
-    [opts.agentId, opts.clientId],
-  );
-  const row = r.rows[0];
-  if (!row) return null;
-  return {
-    status: row.status,
-    enabled: bool(row.enabled),
-    autoSwitchEnabled: bool(row.auto_switch_enabled),
-    autoTerminateEnabled: bool(row.auto_terminate_enabled),
-    terminateWaitSeconds: terminateWait(row),
-    replicaEnabled: bool(row.replica_enabled),
-    replicaCount: num(row.replica_count) ?? 0,
-    manualReplicaEnabled: bool(row.manual_replica_enabled),
-    cleanupEnabled: cleanupOn(row),
-    thresholds: thresholdsOf(row),
-  };
+  return batcherOf(db, "agent_config", (ids, clients) => readAgentConfigs(db, ids, clients))
+    .load(opts.clientId, opts.agentId);
 }
 
 /** An agent by id alone (admin reads; every client-facing caller uses findAgentForClient). */

@@ -5,6 +5,7 @@
  */
 import type { Db, Queryable } from "./client.ts";
 import { bool } from "./client.ts";
+import { batcherOf, type OwnedRow, placeholders } from "./read_batch.ts";
 import { insertSystemEvents } from "./events.ts";
 import type { CommandRecord, CommandRow } from "./command_rows.ts";
 import { COMMAND_COLUMNS, toCommand } from "./command_rows.ts";
@@ -36,25 +37,55 @@ const COMMAND_JSON = `IF(c.id IS NULL, NULL, JSON_OBJECT(${
   COMMAND_COLUMNS.map((c) => `'${c}', c.${c}`).join(", ")
 }))`;
 
-/** Reads the agent (scoped by client) and its open command in one round trip; null = no agent. */
-export async function pollCommand(
+/**
+ * The agents and their open commands of a batch of polls (one statement, db/read_batch.ts).
+ * uk_commands_one_open allows one open command per agent, so the join gives one row per agent.
+ */
+async function readPolls(
+  db: Queryable,
+  agentIds: string[],
+  clientIds: string[],
+): Promise<Map<string, OwnedRow<CommandPoll>>> {
+  const r = await db.execute<
+    {
+      a_id: string;
+      a_client_id: string;
+      a_status: string;
+      a_enabled: number;
+      a_instance_id: string | null;
+      command: unknown;
+    }
+  >(
+    `SELECT a.id AS a_id, a.client_id AS a_client_id, a.status AS a_status, a.enabled AS a_enabled, a.instance_id AS a_instance_id, ${COMMAND_JSON} AS command FROM agents a LEFT JOIN commands c ON c.open_agent_id = a.id WHERE a.id IN (${
+      placeholders(agentIds.length)
+    }) AND a.client_id IN (${placeholders(clientIds.length)})`,
+    [...agentIds, ...clientIds],
+  );
+  const out = new Map<string, OwnedRow<CommandPoll>>();
+  for (const row of r.rows) {
+    out.set(row.a_id, {
+      clientId: row.a_client_id,
+      row: {
+        agentStatus: row.a_status,
+        agentEnabled: bool(row.a_enabled),
+        agentInstanceId: row.a_instance_id,
+        command: row.command === null ? null : toCommand(commandFromJson(row.command)),
+      },
+    });
+  }
+  return out;
+}
+
+/**
+ * Reads the agent (scoped by client) and its open command; null = no agent (or another
+ * client's). At most one statement: polls that arrive while another is in flight share the next.
+ */
+export function pollCommand(
   db: Queryable,
   opts: { clientId: string; agentId: string },
 ): Promise<CommandPoll | null> {
-  const r = await db.execute<
-    { a_status: string; a_enabled: number; a_instance_id: string | null; command: unknown }
-  >(
-    `SELECT a.status AS a_status, a.enabled AS a_enabled, a.instance_id AS a_instance_id, ${COMMAND_JSON} AS command FROM agents a LEFT JOIN commands c ON c.open_agent_id = a.id WHERE a.id = ? AND a.client_id = ? ORDER BY c.priority DESC, c.created_at ASC LIMIT 1`,
-    [opts.agentId, opts.clientId],
-  );
-  const row = r.rows[0];
-  if (!row) return null;
-  return {
-    agentStatus: row.a_status,
-    agentEnabled: bool(row.a_enabled),
-    agentInstanceId: row.a_instance_id,
-    command: row.command === null ? null : toCommand(commandFromJson(row.command)),
-  };
+  return batcherOf(db, "command_poll", (ids, clients) => readPolls(db, ids, clients))
+    .load(opts.clientId, opts.agentId);
 }
 
 /** The CommandRow of the packed column (a string from MariaDB, already parsed from MySQL 8). */

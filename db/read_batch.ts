@@ -1,0 +1,141 @@
+/**
+ * Coalesces the one-row reads of the hot agent polls (config, pending-commands) that arrive while
+ * an earlier read of the same kind is still in flight into one statement
+ * (`... WHERE a.id IN (?, ...)`).
+ *
+ * - Idle server: a read finds a free slot and is sent at once, alone; nothing waits.
+ * - Busy server: statements take longer, more reads arrive while one is in flight, and they
+ *   travel together. Each statement costs the app thread, the endpoint and MariaDB a fixed share
+ *   on top of its rows, so the CPU per read falls just when CPU is short.
+ *
+ * Correctness:
+ * - A queued read is sent after it was asked for, so it is as fresh as a read of its own.
+ * - Each read carries the client that asked. The statement narrows by the batch's clients, and a
+ *   row is handed only to a waiter of the same client: another client's agent reads as missing,
+ *   exactly as `a.id = ? AND a.client_id = ?` would.
+ * - A failed statement fails its own reads with its error. When the database is unavailable (a
+ *   timeout, 503) the queued reads fail with that error at once too, so no read waits longer than
+ *   DB_TIMEOUT_MS for its answer behind a stalled statement.
+ * @module
+ */
+import { DbUnavailableError } from "./client.ts";
+
+/** A row of a batch read and the client it belongs to. */
+export interface OwnedRow<R> {
+  clientId: string;
+  row: R;
+}
+
+/** Reads the rows of `ids`, limited to `clientIds`; keyed by id. */
+export type BatchRead<R> = (
+  ids: string[],
+  clientIds: string[],
+) => Promise<Map<string, OwnedRow<R>>>;
+
+interface Waiter<R> {
+  clientId: string;
+  resolve: (row: R | null) => void;
+  reject: (err: unknown) => void;
+}
+
+/** Reads in flight at once per kind and database handle (1: every later read joins the next). */
+const MAX_IN_FLIGHT = 1;
+/** Ids per statement at most (distinct statement texts stay few: one per list length). */
+const MAX_BATCH = 64;
+
+/** The batcher of one kind of read on one database handle. */
+export class ReadBatcher<R> {
+  #queue = new Map<string, Waiter<R>[]>();
+  #inFlight = 0;
+  #read: BatchRead<R>;
+  readonly maxInFlight: number;
+  readonly maxBatch: number;
+  /** Statements sent and reads answered by them (for tests and the bench). */
+  statements = 0;
+  reads = 0;
+
+  constructor(read: BatchRead<R>, opts: { maxInFlight?: number; maxBatch?: number } = {}) {
+    this.#read = read;
+    this.maxInFlight = opts.maxInFlight ?? MAX_IN_FLIGHT;
+    this.maxBatch = opts.maxBatch ?? MAX_BATCH;
+  }
+
+  /** `clientId`'s row of `id`, or null when there is none or it is another client's. */
+  load(clientId: string, id: string): Promise<R | null> {
+    return new Promise<R | null>((resolve, reject) => {
+      const w: Waiter<R> = { clientId, resolve, reject };
+      const list = this.#queue.get(id);
+      if (list) list.push(w);
+      else this.#queue.set(id, [w]);
+      this.#pump();
+    });
+  }
+
+  #pump(): void {
+    while (this.#inFlight < this.maxInFlight && this.#queue.size > 0) this.#send(this.#take());
+  }
+
+  /** Takes up to maxBatch ids off the queue, oldest first. */
+  #take(): Map<string, Waiter<R>[]> {
+    const batch = new Map<string, Waiter<R>[]>();
+    for (const [id, ws] of this.#queue) {
+      if (batch.size >= this.maxBatch) break;
+      batch.set(id, ws);
+      this.#queue.delete(id);
+    }
+    return batch;
+  }
+
+  #send(batch: Map<string, Waiter<R>[]>): void {
+    this.#inFlight++;
+    this.statements++;
+    const clients = new Set<string>();
+    for (const ws of batch.values()) for (const w of ws) clients.add(w.clientId);
+    let p: Promise<Map<string, OwnedRow<R>>>;
+    try {
+      p = this.#read([...batch.keys()], [...clients]);
+    } catch (err) {
+      p = Promise.reject(err);
+    }
+    p.then((rows) => {
+      for (const [id, ws] of batch) {
+        const found = rows.get(id);
+        for (const w of ws) {
+          this.reads++;
+          w.resolve(found && found.clientId === w.clientId ? found.row : null);
+        }
+      }
+    }, (err) => {
+      for (const ws of batch.values()) for (const w of ws) w.reject(err);
+      if (err instanceof DbUnavailableError) {
+        for (const ws of this.#queue.values()) for (const w of ws) w.reject(err);
+        this.#queue.clear();
+      }
+    }).finally(() => {
+      this.#inFlight--;
+      this.#pump();
+    });
+  }
+}
+
+/** `n` placeholders for an IN list: `?, ?, ?` (values always go through the driver's `?`). */
+export function placeholders(n: number): string {
+  return n === 1 ? "?" : "?, ".repeat(n - 1) + "?";
+}
+
+const batchers = new WeakMap<object, Map<string, ReadBatcher<unknown>>>();
+
+/** The batcher of `kind` on `db` (one per database handle, so one per app instance). */
+export function batcherOf<R>(db: object, kind: string, read: BatchRead<R>): ReadBatcher<R> {
+  let kinds = batchers.get(db);
+  if (!kinds) {
+    kinds = new Map();
+    batchers.set(db, kinds);
+  }
+  let b = kinds.get(kind) as ReadBatcher<R> | undefined;
+  if (!b) {
+    b = new ReadBatcher(read);
+    kinds.set(kind, b as ReadBatcher<unknown>);
+  }
+  return b;
+}
