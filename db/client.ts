@@ -28,6 +28,8 @@ export interface Db extends Queryable {
   transaction<R>(fn: (tx: Queryable) => Promise<R>): Promise<R>;
   /** Statements sent by this process (each is one HTTP round trip in production). */
   roundTrips(): number;
+  /** The per-statement deadline (DB_TIMEOUT_MS) in milliseconds. */
+  readonly timeoutMs?: number;
   /**
    * Adds an observer told of every statement (its duration and whether it failed), e.g. the
    * metrics of routes/metrics.ts; returns a function that removes it.
@@ -229,6 +231,7 @@ export function createDb(opts: DbOptions): Db {
       }
     },
     roundTrips: () => trips,
+    timeoutMs,
     observeStatements(observer) {
       observers.add(observer);
       return () => observers.delete(observer);

@@ -14,8 +14,11 @@
  *   row is handed only to a waiter of the same client: another client's agent reads as missing,
  *   exactly as `a.id = ? AND a.client_id = ?` would.
  * - A failed statement fails its own reads with its error. When the database is unavailable (a
- *   timeout, 503) the queued reads fail with that error at once too, so no read waits longer than
- *   DB_TIMEOUT_MS for its answer behind a stalled statement.
+ *   timeout, 503) the queued reads fail with that error at once too: none waits longer than
+ *   DB_TIMEOUT_MS behind a stalled statement.
+ * - A read that queued and then went out in a later statement still answers within
+ *   DB_TIMEOUT_MS of being asked for: that statement gets a timer at its oldest read's deadline,
+ *   which fails its reads as unavailable (503) when it has not answered by then.
  * @module
  */
 import { DbUnavailableError } from "./client.ts";
@@ -34,6 +37,8 @@ export type BatchRead<R> = (
 
 interface Waiter<R> {
   clientId: string;
+  /** When the read was asked for (performance.now()). */
+  at: number;
   resolve: (row: R | null) => void;
   reject: (err: unknown) => void;
 }
@@ -50,12 +55,18 @@ export class ReadBatcher<R> {
   #read: BatchRead<R>;
   readonly maxInFlight: number;
   readonly maxBatch: number;
+  /** DB_TIMEOUT_MS: the longest a read waits for its answer, queue included (none: no limit). */
+  readonly deadlineMs: number | undefined;
   /** Statements sent and reads answered by them (for tests and the bench). */
   statements = 0;
   reads = 0;
 
-  constructor(read: BatchRead<R>, opts: { maxInFlight?: number; maxBatch?: number } = {}) {
+  constructor(
+    read: BatchRead<R>,
+    opts: { maxInFlight?: number; maxBatch?: number; deadlineMs?: number } = {},
+  ) {
     this.#read = read;
+    this.deadlineMs = opts.deadlineMs;
     this.maxInFlight = opts.maxInFlight ?? MAX_IN_FLIGHT;
     this.maxBatch = opts.maxBatch ?? MAX_BATCH;
   }
@@ -63,7 +74,7 @@ export class ReadBatcher<R> {
   /** `clientId`'s row of `id`, or null when there is none or it is another client's. */
   load(clientId: string, id: string): Promise<R | null> {
     return new Promise<R | null>((resolve, reject) => {
-      const w: Waiter<R> = { clientId, resolve, reject };
+      const w: Waiter<R> = { clientId, at: performance.now(), resolve, reject };
       const list = this.#queue.get(id);
       if (list) list.push(w);
       else this.#queue.set(id, [w]);
@@ -97,6 +108,7 @@ export class ReadBatcher<R> {
     } catch (err) {
       p = Promise.reject(err);
     }
+    const timer = this.#deadlineTimer(batch);
     p.then((rows) => {
       for (const [id, ws] of batch) {
         const found = rows.get(id);
@@ -112,9 +124,27 @@ export class ReadBatcher<R> {
         this.#queue.clear();
       }
     }).finally(() => {
+      if (timer !== undefined) clearTimeout(timer);
       this.#inFlight--;
       this.#pump();
     });
+  }
+
+  /**
+   * A timer at the deadline of the batch's oldest read when it queued (a read sent at once has
+   * only the statement's own DB_TIMEOUT_MS, which ends at the same time).
+   */
+  #deadlineTimer(batch: Map<string, Waiter<R>[]>): ReturnType<typeof setTimeout> | undefined {
+    if (this.deadlineMs === undefined) return undefined;
+    const oldest = batch.values().next().value?.[0].at;
+    if (oldest === undefined) return undefined;
+    const left = oldest + this.deadlineMs - performance.now();
+    if (left >= this.deadlineMs - 1) return undefined;
+    const ms = this.deadlineMs;
+    return setTimeout(() => {
+      const err = new DbUnavailableError(`no answer within ${ms} ms (queued behind another read)`);
+      for (const ws of batch.values()) for (const w of ws) w.reject(err);
+    }, Math.max(0, left));
   }
 }
 
@@ -134,7 +164,7 @@ export function batcherOf<R>(db: object, kind: string, read: BatchRead<R>): Read
   }
   let b = kinds.get(kind) as ReadBatcher<R> | undefined;
   if (!b) {
-    b = new ReadBatcher(read);
+    b = new ReadBatcher(read, { deadlineMs: (db as { timeoutMs?: number }).timeoutMs });
     kinds.set(kind, b as ReadBatcher<unknown>);
   }
   return b;

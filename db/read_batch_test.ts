@@ -126,6 +126,38 @@ Deno.test("read batch: a read function that throws at once fails its reads, not 
   await assert.rejects(b.load("c", "b"), /sync/);
 });
 
+Deno.test("read batch: a read that queued answers 503 within the deadline of its own ask", async () => {
+  const calls: Call[] = [];
+  const b = new ReadBatcher<string>(
+    (ids, clients) => new Promise((answer, fail) => calls.push({ ids, clients, answer, fail })),
+    { deadlineMs: 200 },
+  );
+  const first = b.load("c1", "a1");
+  const asked = performance.now();
+  const queued = b.load("c1", "a2");
+  // The first statement answers late (150 ms); the second, carrying the queued read, never does.
+  await new Promise((r) => setTimeout(r, 150));
+  calls[0].answer(new Map());
+  assert.equal(await first, null);
+  await tick();
+  assert.equal(calls.length, 2);
+  let hang: ReturnType<typeof setTimeout> | undefined;
+  const outcome = await Promise.race([
+    queued.then(() => "answered", (e) => e),
+    new Promise((r) => hang = setTimeout(() => r("still waiting after 600 ms"), 600)),
+  ]);
+  clearTimeout(hang);
+  assert.ok(outcome instanceof DbUnavailableError, String(outcome));
+  const waited = performance.now() - asked;
+  assert.ok(waited >= 190 && waited < 300, `answered after ${waited.toFixed(0)} ms, deadline 200`);
+  // A read sent at once gets no timer of its own: the statement's deadline covers it.
+  calls[1].answer(new Map());
+  const alone = b.load("c1", "a3");
+  await tick();
+  calls[2].answer(new Map([["a3", { clientId: "c1", row: "row:a3" }]]));
+  assert.equal(await alone, "row:a3");
+});
+
 Deno.test("read batch: placeholders", () => {
   assert.equal(placeholders(1), "?");
   assert.equal(placeholders(3), "?, ?, ?");
