@@ -484,3 +484,36 @@ Deno.test("psdb: protocol round trip over real HTTP (Deno.serve)", async () => {
     await handler.close();
   }
 });
+
+Deno.test("psdb thread: a worker that fails answers its calls in flight and every later one 503", async () => {
+  const messages: string[] = [];
+  const handler = await startPsdbThread(
+    {
+      backend: testBackend(),
+      password: PASSWORD,
+      log: (_level, msg, fields) => messages.push(`${msg} ${JSON.stringify(fields)}`),
+    },
+    new URL("./_failing_worker.ts", import.meta.url).href,
+  );
+  const call = (body: string) =>
+    handler.call({
+      path: "/psdb.v1alpha1.Database/Execute",
+      method: "POST",
+      authorization: null,
+      body,
+    });
+  const held = call("hold");
+  const breaking = call("{}");
+  for (const r of await Promise.all([held, breaking])) {
+    assert.equal(r.status, 503);
+    assert.equal((JSON.parse(r.text) as { error: { code: string } }).error.code, "unavailable");
+  }
+  assert.ok(messages.some((m) => m.startsWith("psdb.worker_failed")), messages.join("\n"));
+  // The driver sees a 503 (DbUnavailableError to the app), never a rejected fetch.
+  const client = new Client({
+    url: `http://${DB}:${PASSWORD}@psdb.invalid`,
+    fetch: inProcessFetch(handler, { lite: true }),
+  });
+  await rejectsWith(client.execute("SELECT 1"), (e) => assert.equal(e.status, 503));
+  await handler.close();
+});

@@ -63,10 +63,21 @@ export function batched<T>(post: (list: T[]) => void): (m: T) => void {
 
 const WORKER = new URL("./psdb_worker.ts", import.meta.url).href;
 
-/** Starts the endpoint's worker and resolves once its handler exists. */
-export function startPsdbThread(opts: PsdbOptions): Promise<PsdbHandler> {
+/** The reply of a call the endpoint cannot take (closing, or its worker failed). */
+function unavailable(message: string): Reply {
+  return { status: 503, text: JSON.stringify({ error: { code: "unavailable", message } }) };
+}
+
+/**
+ * Starts the endpoint's worker and resolves once its handler exists. `workerUrl` replaces the
+ * worker's module (tests: a worker that fails).
+ */
+export function startPsdbThread(
+  opts: PsdbOptions,
+  workerUrl: string = WORKER,
+): Promise<PsdbHandler> {
   const { log, ...plain } = opts;
-  const worker = new Worker(WORKER, { type: "module", name: "psdb-endpoint" });
+  const worker = new Worker(workerUrl, { type: "module", name: "psdb-endpoint" });
   const waiting = new Map<number, { resolve(r: Reply): void; reject(e: Error): void }>();
   let nextId = 0;
   let statements = 0;
@@ -78,9 +89,12 @@ export function startPsdbThread(opts: PsdbOptions): Promise<PsdbHandler> {
   let started: { resolve(h: PsdbHandler): void; reject(e: Error): void };
   const ready = new Promise<PsdbHandler>((resolve, reject) => (started = { resolve, reject }));
 
-  /** Every waiting call fails: the worker is gone. */
+  /**
+   * Every waiting call is answered 503 `unavailable`: the worker is gone, and the driver's
+   * callers get the same retryable error as for a backend that does not answer (not a 500).
+   */
   function failAll(message: string): void {
-    for (const w of waiting.values()) w.reject(new Error(message));
+    for (const w of waiting.values()) w.resolve(unavailable(message));
     waiting.clear();
   }
 
@@ -140,12 +154,7 @@ export function startPsdbThread(opts: PsdbOptions): Promise<PsdbHandler> {
       });
     },
     call(c: PsdbCall): Promise<Reply> {
-      if (refused) {
-        return Promise.resolve({
-          status: 503,
-          text: JSON.stringify({ error: { code: "unavailable", message: refused } }),
-        });
-      }
+      if (refused) return Promise.resolve(unavailable(refused));
       const id = nextId++;
       const signal = c.signal;
       return new Promise<Reply>((resolve, reject) => {
