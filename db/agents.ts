@@ -5,7 +5,7 @@
  */
 import type { Queryable } from "./client.ts";
 import { bool, num } from "./client.ts";
-import { batcherOf, type OwnedRow, placeholders } from "./read_batch.ts";
+import { agentScope, batcherOf, type OwnedRow } from "./read_batch.ts";
 
 /** The agents columns that say where and how an agent runs now, as the driver returns them. */
 export interface AgentPlacementRow {
@@ -257,32 +257,28 @@ async function readAgentConfigs(
   db: Queryable,
   agentIds: string[],
   clientIds: string[],
-): Promise<Map<string, OwnedRow<AgentConfigRecord>>> {
+): Promise<OwnedRow<AgentConfigRecord>[]> {
+  const scope = agentScope(agentIds, clientIds);
   const r = await db.execute<ConfigRow>(
-    `SELECT a.id, a.client_id, a.status, a.enabled, a.auto_switch_enabled, a.auto_terminate_enabled, a.terminate_wait_seconds, a.replica_enabled, a.replica_count, a.manual_replica_enabled, a.cleanup_enabled, ac.min_savings_percent, ac.risk_threshold, ac.max_switches_per_week, ac.max_switches_per_day, ac.min_pool_duration_hours FROM agents a LEFT JOIN agent_configs ac ON ac.agent_id = a.id WHERE a.id IN (${
-      placeholders(agentIds.length)
-    }) AND a.client_id IN (${placeholders(clientIds.length)})`,
-    [...agentIds, ...clientIds],
+    `SELECT a.id, a.client_id, a.status, a.enabled, a.auto_switch_enabled, a.auto_terminate_enabled, a.terminate_wait_seconds, a.replica_enabled, a.replica_count, a.manual_replica_enabled, a.cleanup_enabled, ac.min_savings_percent, ac.risk_threshold, ac.max_switches_per_week, ac.max_switches_per_day, ac.min_pool_duration_hours FROM agents a LEFT JOIN agent_configs ac ON ac.agent_id = a.id WHERE ${scope.where}`,
+    scope.args,
   );
-  const out = new Map<string, OwnedRow<AgentConfigRecord>>();
-  for (const row of r.rows) {
-    out.set(row.id, {
-      clientId: row.client_id,
-      row: {
-        status: row.status,
-        enabled: bool(row.enabled),
-        autoSwitchEnabled: bool(row.auto_switch_enabled),
-        autoTerminateEnabled: bool(row.auto_terminate_enabled),
-        terminateWaitSeconds: terminateWait(row),
-        replicaEnabled: bool(row.replica_enabled),
-        replicaCount: num(row.replica_count) ?? 0,
-        manualReplicaEnabled: bool(row.manual_replica_enabled),
-        cleanupEnabled: cleanupOn(row),
-        thresholds: thresholdsOf(row),
-      },
-    });
-  }
-  return out;
+  return r.rows.map((row) => ({
+    id: row.id,
+    clientId: row.client_id,
+    row: {
+      status: row.status,
+      enabled: bool(row.enabled),
+      autoSwitchEnabled: bool(row.auto_switch_enabled),
+      autoTerminateEnabled: bool(row.auto_terminate_enabled),
+      terminateWaitSeconds: terminateWait(row),
+      replicaEnabled: bool(row.replica_enabled),
+      replicaCount: num(row.replica_count) ?? 0,
+      manualReplicaEnabled: bool(row.manual_replica_enabled),
+      cleanupEnabled: cleanupOn(row),
+      thresholds: thresholdsOf(row),
+    },
+  }));
 }
 
 /**
@@ -294,8 +290,7 @@ export function findAgentConfig(
   db: Queryable,
   opts: { clientId: string; agentId: string },
 ): Promise<AgentConfigRecord | null> {
-  return batcherOf(db, "agent_config", (ids, clients) => readAgentConfigs(db, ids, clients))
-    .load(opts.clientId, opts.agentId);
+  return batcherOf(db, "agent_config", readAgentConfigs).load(opts.clientId, opts.agentId);
 }
 
 /** An agent by id alone (admin reads; every client-facing caller uses findAgentForClient). */

@@ -5,7 +5,7 @@
  */
 import type { Db, Queryable } from "./client.ts";
 import { bool } from "./client.ts";
-import { batcherOf, type OwnedRow, placeholders } from "./read_batch.ts";
+import { agentScope, batcherOf, type OwnedRow } from "./read_batch.ts";
 import { insertSystemEvents } from "./events.ts";
 import type { CommandRecord, CommandRow } from "./command_rows.ts";
 import { COMMAND_COLUMNS, toCommand } from "./command_rows.ts";
@@ -45,7 +45,8 @@ async function readPolls(
   db: Queryable,
   agentIds: string[],
   clientIds: string[],
-): Promise<Map<string, OwnedRow<CommandPoll>>> {
+): Promise<OwnedRow<CommandPoll>[]> {
+  const scope = agentScope(agentIds, clientIds);
   const r = await db.execute<
     {
       a_id: string;
@@ -56,24 +57,19 @@ async function readPolls(
       command: unknown;
     }
   >(
-    `SELECT a.id AS a_id, a.client_id AS a_client_id, a.status AS a_status, a.enabled AS a_enabled, a.instance_id AS a_instance_id, ${COMMAND_JSON} AS command FROM agents a LEFT JOIN commands c ON c.open_agent_id = a.id WHERE a.id IN (${
-      placeholders(agentIds.length)
-    }) AND a.client_id IN (${placeholders(clientIds.length)})`,
-    [...agentIds, ...clientIds],
+    `SELECT a.id AS a_id, a.client_id AS a_client_id, a.status AS a_status, a.enabled AS a_enabled, a.instance_id AS a_instance_id, ${COMMAND_JSON} AS command FROM agents a LEFT JOIN commands c ON c.open_agent_id = a.id WHERE ${scope.where}`,
+    scope.args,
   );
-  const out = new Map<string, OwnedRow<CommandPoll>>();
-  for (const row of r.rows) {
-    out.set(row.a_id, {
-      clientId: row.a_client_id,
-      row: {
-        agentStatus: row.a_status,
-        agentEnabled: bool(row.a_enabled),
-        agentInstanceId: row.a_instance_id,
-        command: row.command === null ? null : toCommand(commandFromJson(row.command)),
-      },
-    });
-  }
-  return out;
+  return r.rows.map((row) => ({
+    id: row.a_id,
+    clientId: row.a_client_id,
+    row: {
+      agentStatus: row.a_status,
+      agentEnabled: bool(row.a_enabled),
+      agentInstanceId: row.a_instance_id,
+      command: row.command === null ? null : toCommand(commandFromJson(row.command)),
+    },
+  }));
 }
 
 /**
@@ -84,8 +80,7 @@ export function pollCommand(
   db: Queryable,
   opts: { clientId: string; agentId: string },
 ): Promise<CommandPoll | null> {
-  return batcherOf(db, "command_poll", (ids, clients) => readPolls(db, ids, clients))
-    .load(opts.clientId, opts.agentId);
+  return batcherOf(db, "command_poll", readPolls).load(opts.clientId, opts.agentId);
 }
 
 /** The CommandRow of the packed column (a string from MariaDB, already parsed from MySQL 8). */

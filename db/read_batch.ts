@@ -25,19 +25,21 @@
  *   which fails its reads as unavailable (503) when it has not answered by then.
  * @module
  */
-import { DbUnavailableError } from "./client.ts";
+import { type Db, DbUnavailableError, type Queryable } from "./client.ts";
 
-/** A row of a batch read and the client it belongs to. */
+/** A row of a batch read: the agent it is of and the client that agent belongs to. */
 export interface OwnedRow<R> {
+  id: string;
   clientId: string;
   row: R;
 }
 
-/** Reads the rows of `ids`, limited to `clientIds`; keyed by id. */
+/** Reads the rows of `ids` on `db`, limited to `clientIds` (agentScope gives the WHERE). */
 export type BatchRead<R> = (
+  db: Queryable,
   ids: string[],
   clientIds: string[],
-) => Promise<Map<string, OwnedRow<R>>>;
+) => Promise<OwnedRow<R>[]>;
 
 interface Waiter<R> {
   clientId: string;
@@ -56,22 +58,24 @@ const MAX_BATCH = 256;
 export class ReadBatcher<R> {
   #queue = new Map<string, Waiter<R>[]>();
   #inFlight = 0;
+  #db: Queryable;
   #read: BatchRead<R>;
-  readonly maxInFlight: number;
   readonly maxBatch: number;
   /** DB_TIMEOUT_MS: the longest a read waits for its answer, queue included (none: no limit). */
   readonly deadlineMs: number | undefined;
-  /** Statements sent and reads answered by them (for tests and the bench). */
+  /** Statements sent and reads answered by them (for tests). */
   statements = 0;
   reads = 0;
 
+  /** `deadlineMs` defaults to the handle's DB_TIMEOUT_MS (`Db.timeoutMs`), when it has one. */
   constructor(
+    db: Queryable & Partial<Pick<Db, "timeoutMs">>,
     read: BatchRead<R>,
-    opts: { maxInFlight?: number; maxBatch?: number; deadlineMs?: number } = {},
+    opts: { maxBatch?: number; deadlineMs?: number } = {},
   ) {
+    this.#db = db;
     this.#read = read;
-    this.deadlineMs = opts.deadlineMs;
-    this.maxInFlight = opts.maxInFlight ?? MAX_IN_FLIGHT;
+    this.deadlineMs = opts.deadlineMs ?? db.timeoutMs;
     this.maxBatch = opts.maxBatch ?? MAX_BATCH;
   }
 
@@ -87,7 +91,7 @@ export class ReadBatcher<R> {
   }
 
   #pump(): void {
-    while (this.#inFlight < this.maxInFlight && this.#queue.size > 0) this.#send(this.#take());
+    while (this.#inFlight < MAX_IN_FLIGHT && this.#queue.size > 0) this.#send(this.#take());
   }
 
   /** Takes up to maxBatch ids off the queue, oldest first. */
@@ -106,14 +110,16 @@ export class ReadBatcher<R> {
     this.statements++;
     const clients = new Set<string>();
     for (const ws of batch.values()) for (const w of ws) clients.add(w.clientId);
-    let p: Promise<Map<string, OwnedRow<R>>>;
+    let p: Promise<OwnedRow<R>[]>;
     try {
-      p = this.#read([...batch.keys()], [...clients]);
+      p = this.#read(this.#db, [...batch.keys()], [...clients]);
     } catch (err) {
       p = Promise.reject(err);
     }
     const timer = this.#deadlineTimer(batch);
-    p.then((rows) => {
+    p.then((list) => {
+      const rows = new Map<string, OwnedRow<R>>();
+      for (const r of list) rows.set(r.id, r);
       for (const [id, ws] of batch) {
         const found = rows.get(id);
         for (const w of ws) {
@@ -157,10 +163,23 @@ export function placeholders(n: number): string {
   return n === 1 ? "?" : "?, ".repeat(n - 1) + "?";
 }
 
+/**
+ * The WHERE of a batch read of agents `a`: these ids, of these clients (the exact pairs are
+ * checked when the rows are handed out), with its values.
+ */
+export function agentScope(ids: string[], clientIds: string[]): { where: string; args: string[] } {
+  return {
+    where: `a.id IN (${placeholders(ids.length)}) AND a.client_id IN (${
+      placeholders(clientIds.length)
+    })`,
+    args: [...ids, ...clientIds],
+  };
+}
+
 const batchers = new WeakMap<object, Map<string, ReadBatcher<unknown>>>();
 
 /** The batcher of `kind` on `db` (one per database handle, so one per app instance). */
-export function batcherOf<R>(db: object, kind: string, read: BatchRead<R>): ReadBatcher<R> {
+export function batcherOf<R>(db: Queryable, kind: string, read: BatchRead<R>): ReadBatcher<R> {
   let kinds = batchers.get(db);
   if (!kinds) {
     kinds = new Map();
@@ -168,7 +187,7 @@ export function batcherOf<R>(db: object, kind: string, read: BatchRead<R>): Read
   }
   let b = kinds.get(kind) as ReadBatcher<R> | undefined;
   if (!b) {
-    b = new ReadBatcher(read, { deadlineMs: (db as { timeoutMs?: number }).timeoutMs });
+    b = new ReadBatcher(db, read);
     kinds.set(kind, b as ReadBatcher<unknown>);
   }
   return b;

@@ -3,30 +3,35 @@
  * against the real database are tested in tests/read_batch_db_test.ts.
  */
 import assert from "node:assert/strict";
-import { DbUnavailableError } from "./client.ts";
-import { type OwnedRow, placeholders, ReadBatcher } from "./read_batch.ts";
+import { DbUnavailableError, type Queryable } from "./client.ts";
+import { agentScope, type OwnedRow, placeholders, ReadBatcher } from "./read_batch.ts";
+
+/** The handle the batcher passes to the read function; these read functions never use it. */
+const UNUSED: Queryable = {
+  execute: () => Promise.reject(new Error("the test's read function answers, not a database")),
+};
 
 interface Call {
   ids: string[];
   clients: string[];
-  answer: (rows: Map<string, OwnedRow<string>>) => void;
+  answer: (rows: OwnedRow<string>[]) => void;
   fail: (err: unknown) => void;
 }
 
 /** A batcher whose statements wait until the test answers them. */
 function controlled() {
   const calls: Call[] = [];
-  const b = new ReadBatcher<string>((ids, clients) =>
-    new Promise((answer, fail) => calls.push({ ids, clients, answer, fail }))
+  const b = new ReadBatcher<string>(
+    UNUSED,
+    (_db, ids, clients) =>
+      new Promise((answer, fail) => calls.push({ ids, clients, answer, fail })),
   );
   return { b, calls };
 }
 
 /** The rows a table of (id -> client) holds, as the database would answer `ids`. */
-function rowsOf(table: Record<string, string>, ids: string[]) {
-  const m = new Map<string, OwnedRow<string>>();
-  for (const id of ids) if (table[id]) m.set(id, { clientId: table[id], row: `row:${id}` });
-  return m;
+function rowsOf(table: Record<string, string>, ids: string[]): OwnedRow<string>[] {
+  return ids.filter((id) => table[id]).map((id) => ({ id, clientId: table[id], row: `row:${id}` }));
 }
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
@@ -82,9 +87,9 @@ Deno.test("read batch: a row goes only to a waiter of its own client", async () 
 
 Deno.test("read batch: no statement holds more than maxBatch ids", async () => {
   const calls: string[][] = [];
-  const b = new ReadBatcher<string>((ids) => {
+  const b = new ReadBatcher<string>(UNUSED, (_db, ids) => {
     calls.push(ids);
-    return Promise.resolve(new Map());
+    return Promise.resolve([]);
   }, { maxBatch: 3 });
   await Promise.all(Array.from({ length: 8 }, (_, i) => b.load("c", `a${i}`)));
   assert.deepEqual(calls.map((ids) => ids.length), [1, 3, 3, 1]);
@@ -119,7 +124,7 @@ Deno.test("read batch: any other error fails only its own statement's reads", as
 });
 
 Deno.test("read batch: a read function that throws at once fails its reads, not the caller", async () => {
-  const b = new ReadBatcher<string>(() => {
+  const b = new ReadBatcher<string>(UNUSED, () => {
     throw new Error("sync");
   });
   await assert.rejects(b.load("c", "a"), /sync/);
@@ -129,7 +134,9 @@ Deno.test("read batch: a read function that throws at once fails its reads, not 
 Deno.test("read batch: a read that queued answers 503 within the deadline of its own ask", async () => {
   const calls: Call[] = [];
   const b = new ReadBatcher<string>(
-    (ids, clients) => new Promise((answer, fail) => calls.push({ ids, clients, answer, fail })),
+    UNUSED,
+    (_db, ids, clients) =>
+      new Promise((answer, fail) => calls.push({ ids, clients, answer, fail })),
     { deadlineMs: 200 },
   );
   const first = b.load("c1", "a1");
@@ -137,7 +144,7 @@ Deno.test("read batch: a read that queued answers 503 within the deadline of its
   const queued = b.load("c1", "a2");
   // The first statement answers late (150 ms); the second, carrying the queued read, never does.
   await new Promise((r) => setTimeout(r, 150));
-  calls[0].answer(new Map());
+  calls[0].answer([]);
   assert.equal(await first, null);
   await tick();
   assert.equal(calls.length, 2);
@@ -151,14 +158,18 @@ Deno.test("read batch: a read that queued answers 503 within the deadline of its
   const waited = performance.now() - asked;
   assert.ok(waited >= 190 && waited < 300, `answered after ${waited.toFixed(0)} ms, deadline 200`);
   // A read sent at once gets no timer of its own: the statement's deadline covers it.
-  calls[1].answer(new Map());
+  calls[1].answer([]);
   const alone = b.load("c1", "a3");
   await tick();
-  calls[2].answer(new Map([["a3", { clientId: "c1", row: "row:a3" }]]));
+  calls[2].answer([{ id: "a3", clientId: "c1", row: "row:a3" }]);
   assert.equal(await alone, "row:a3");
 });
 
-Deno.test("read batch: placeholders", () => {
+Deno.test("read batch: placeholders and the agent scope", () => {
   assert.equal(placeholders(1), "?");
   assert.equal(placeholders(3), "?, ?, ?");
+  assert.deepEqual(agentScope(["a1", "a2"], ["c1"]), {
+    where: "a.id IN (?, ?) AND a.client_id IN (?)",
+    args: ["a1", "a2", "c1"],
+  });
 });

@@ -7,6 +7,8 @@
 import assert from "node:assert/strict";
 import { CommitUnknownError, createDb, DbUnavailableError } from "../db/client.ts";
 import { migrate } from "../db/migrate.ts";
+import { findAgentConfig } from "../db/agents.ts";
+import { pollCommand } from "../db/command_delivery.ts";
 import { createPsdbHandler, inProcessFetch } from "../db/local/psdb_server.ts";
 import { startLocalStack } from "../db/local/stack.ts";
 import { testBackend } from "./_mariadb.ts";
@@ -114,6 +116,24 @@ Deno.test("stall: a backend that accepts connections and never answers is a DbUn
       const ms = performance.now() - started;
       assert.ok(ms < TIMEOUT_MS + 1000, `rejected in ${Math.round(ms)} ms`);
     }
+    // Two clients' fleets polling at once: the config and pending-commands reads queue behind the
+    // statement in flight (db/read_batch.ts), and every one of them is a DbUnavailableError in
+    // time, the queued ones included.
+    const polls = [];
+    const before = db.roundTrips();
+    const started = performance.now();
+    for (let i = 0; i < 40; i++) {
+      const opts = { clientId: i % 2 ? "client-a" : "client-b", agentId: `agent-${i}` };
+      polls.push(findAgentConfig(db, opts), pollCommand(db, opts));
+    }
+    const outcomes = await Promise.allSettled(polls);
+    const ms = performance.now() - started;
+    assert.deepEqual(
+      outcomes.filter((o) => !(o.status === "rejected" && o.reason instanceof DbUnavailableError)),
+      [],
+    );
+    assert.ok(ms < TIMEOUT_MS + 1000, `all 80 rejected in ${Math.round(ms)} ms`);
+    assert.equal(db.roundTrips() - before, 2, "one statement per kind went out; the rest queued");
   } finally {
     listener.close();
     for (const c of held) c.close();
